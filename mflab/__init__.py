@@ -1,0 +1,16 @@
+"""mflab: a matrix-factorization lab for recommender systems.
+
+Every model is fitted by a module's ``fit`` and returned as a :class:`Factorization`::
+
+    from mflab import Ratings, baseline, svd, als, sgd
+    model = als.fit(train, k=3, reg=0.1, iters=60, seed=rng)
+    model.rmse(test)
+"""
+from . import als, baseline, datasets, metrics, recommend, sgd, splits, svd
+from .factorization import ColdStartError, Factorization
+from .ratings import Ratings
+from .show import show
+
+__all__ = ["Ratings", "Factorization", "ColdStartError", "baseline", "svd", "als", "sgd", "metrics",
+           "recommend", "splits", "datasets", "show"]
+__version__ = "0.1.0"

@@ -1,0 +1,89 @@
+"""Argument checks shared by every public function.
+
+Each check raises ``ValueError`` or ``TypeError`` with a message that names the argument, says what
+was wrong and what is accepted, so a student sees the fix rather than a traceback deep in numpy.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def positive_int(name: str, value, *, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``; bools and floats with a fraction are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return int(value)
+
+
+def nonnegative(name: str, value) -> float:
+    """``value`` as a finite float >= 0 (a regularisation strength, say)."""
+    value = _real(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0; got {value}")
+    return value
+
+
+def positive(name: str, value) -> float:
+    """``value`` as a finite float > 0 (a learning rate, a scale)."""
+    value = _real(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0; got {value}")
+    return value
+
+
+def _real(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return value
+
+
+def generator(seed) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from an int, ``None`` or a Generator (used as is, not copied).
+
+    Passing a Generator lets a lesson continue one stream of draws across data generation and
+    fitting, exactly as the course material does.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be an int, None or a numpy.random.Generator; got {seed!r}")
+
+
+def ratings(name: str, value):
+    """Check that ``value`` is a :class:`mflab.Ratings` and return it."""
+    from .ratings import Ratings
+
+    if not isinstance(value, Ratings):
+        hint = ""
+        if isinstance(value, np.ndarray):
+            hint = " (for a dense matrix with NaN for unrated cells, use mflab.Ratings.from_dense(R))"
+        elif type(value).__name__ == "DataFrame":
+            hint = " (for a DataFrame, use mflab.Ratings.from_frame(df, user=..., item=..., rating=...))"
+        raise TypeError(f"{name} must be an mflab.Ratings; got {type(value).__name__}{hint}")
+    if len(value) == 0:
+        raise ValueError(f"{name} holds no ratings; a model needs at least one observed rating")
+    return value
+
+
+def same_shape(name: str, other, train) -> None:
+    """A test set must index the same users and items as the training set it is compared with."""
+    if other is None:
+        return
+    ratings(name, other)
+    if other.n_users > train.n_users or other.n_items > train.n_items:
+        raise ValueError(
+            f"{name} has shape {other.n_users} users x {other.n_items} items but the training set "
+            f"has {train.n_users} x {train.n_items}; build both from one index (a split of one "
+            f"Ratings, or Ratings.from_frame with the same users= and items=)"
+        )

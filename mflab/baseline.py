@@ -1,0 +1,42 @@
+"""The baseline predictor: global mean plus user and item biases, no latent factors.
+
+    r_hat(u, i) = mu + b_u + b_i
+
+    mu  = mean of all training ratings
+    b_u = sum_{i in I(u)} (r_ui - mu)        / (reg_user + |I(u)|)
+    b_i = sum_{u in U(i)} (r_ui - mu - b_u)  / (reg_item + |U(i)|)
+
+With ``reg_user = reg_item = 0`` these are plain means of the deviations (the course's lesson-4
+baseline); a positive ``reg`` shrinks the bias of a user or item with few ratings toward 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .factorization import Factorization
+
+
+def fit(train, *, reg_user: float = 0.0, reg_item: float = 0.0) -> Factorization:
+    """Fit ``mu``, user biases then item biases; a Factorization with k = 0.
+
+    A user or item without training ratings gets bias 0.
+    """
+    _checks.ratings("train", train)
+    reg_user = _checks.nonnegative("reg_user", reg_user)
+    reg_item = _checks.nonnegative("reg_item", reg_item)
+    mu = train.mean()
+    b_u = _damped_mean(train.user, train.value - mu, train.n_users, reg_user)
+    b_i = _damped_mean(train.item, train.value - mu - b_u[train.user], train.n_items, reg_item)
+    return Factorization.from_training(
+        train, np.zeros((train.n_users, 0)), np.zeros((train.n_items, 0)), mu, b_u, b_i,
+        method="baseline", params={"reg_user": reg_user, "reg_item": reg_item},
+    )
+
+
+def _damped_mean(group, x, n, reg) -> np.ndarray:
+    """sum of ``x`` per group / (reg + count per group); 0 for an empty group."""
+    total = np.bincount(group, weights=x, minlength=n)
+    count = np.bincount(group, minlength=n)
+    denom = reg + count
+    return np.divide(total, denom, out=np.zeros(n), where=denom > 0)

@@ -1,0 +1,7 @@
+"""Datasets of the lessons: a toy matrix, the slides' example, synthetic genres, MovieLens 100K."""
+from .toy import lecture_example, toy_matrix
+from .synthetic import SyntheticGenres, synthetic_genres
+from .movielens import MovieLens100K, movielens_100k, movielens_100k_split
+
+__all__ = ["toy_matrix", "lecture_example", "synthetic_genres", "SyntheticGenres",
+           "movielens_100k", "movielens_100k_split", "MovieLens100K"]

@@ -1,0 +1,172 @@
+"""``Factorization``: what every ``fit`` returns.
+
+One shape for every model::
+
+    r_hat(u, i) = mu + b_u + b_i + p_u . q_i
+
+The baseline is a Factorization with k = 0 factors; plain matrix factorization is one with
+``mu = 0`` and zero biases. So every lesson compares models with the same calls.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _checks
+
+
+class ColdStartError(ValueError):
+    """Raised when a prediction is asked for a user or item the model has never seen."""
+
+
+@dataclass(frozen=True, eq=False)
+class Factorization:
+    """A fitted model ``r_hat = mu + user_bias[u] + item_bias[i] + P[u] @ Q[i]``.
+
+    Attributes
+    ----------
+    P : (n_users, k) array      user factors (k may be 0)
+    Q : (n_items, k) array      item factors
+    mu : float                  global offset (0 for plain MF)
+    user_bias, item_bias        (n_users,), (n_items,) arrays; zeros where the model has none
+    history : dict of lists     per-epoch/sweep ``train_rmse`` (and ``test_rmse`` if a test set
+                                was passed to ``fit``)
+    scale : (low, high)         rating scale of the training data, used when ``clip=True``
+    method : str                which fit made it, e.g. ``"als"``
+    params : dict               the hyper-parameters it was fitted with
+    item_ids, user_ids          raw ids carried over from the training Ratings (or None)
+    """
+
+    P: np.ndarray
+    Q: np.ndarray
+    mu: float = 0.0
+    user_bias: np.ndarray | None = None
+    item_bias: np.ndarray | None = None
+    history: dict = field(default_factory=dict)
+    scale: tuple | None = None
+    method: str = ""
+    params: dict = field(default_factory=dict)
+    user_ids: np.ndarray | None = field(default=None, repr=False)
+    item_ids: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        set_ = object.__setattr__.__get__(self)
+        P, Q = np.asarray(self.P, dtype=float), np.asarray(self.Q, dtype=float)
+        if P.ndim != 2 or Q.ndim != 2 or P.shape[1] != Q.shape[1]:
+            raise ValueError(f"P and Q must be 2-D with the same number of columns; got {P.shape} and {Q.shape}")
+        set_("P", P)
+        set_("Q", Q)
+        set_("mu", float(self.mu))
+        set_("user_bias", np.zeros(len(P)) if self.user_bias is None else np.asarray(self.user_bias, dtype=float))
+        set_("item_bias", np.zeros(len(Q)) if self.item_bias is None else np.asarray(self.item_bias, dtype=float))
+
+    @classmethod
+    def from_training(cls, train, P, Q, mu=0.0, user_bias=None, item_bias=None, *, history=None,
+                      method="", params=None) -> "Factorization":
+        """A Factorization that carries ``train``'s scale and raw ids (used by every ``fit``)."""
+        return cls(P, Q, mu, user_bias, item_bias, history=history or {}, scale=train.scale,
+                   method=method, params=params or {}, user_ids=train.user_ids, item_ids=train.item_ids)
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def n_users(self) -> int:
+        return len(self.P)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.Q)
+
+    @property
+    def k(self) -> int:
+        """Number of latent factors."""
+        return self.P.shape[1]
+
+    def __repr__(self) -> str:
+        last = {name: f"{values[-1]:.4f}" for name, values in self.history.items() if len(values)}
+        return (f"Factorization(method={self.method!r}, {self.n_users} users x {self.n_items} items, "
+                f"k={self.k}, params={self.params}, last={last})")
+
+    # ----------------------------------------------------------------- prediction
+    def predict(self, users, items, *, clip=False) -> np.ndarray:
+        """Predicted ratings ``mu + b_u + b_i + p_u . q_i`` for aligned arrays of users and items.
+
+        ``clip=True`` clips to the training rating scale; ``clip=(low, high)`` to a given one.
+        A user or item index the model has no row for raises :class:`ColdStartError`.
+        """
+        users = np.asarray(users)
+        items = np.asarray(items)
+        self._check_known("user", users, self.n_users)
+        self._check_known("item", items, self.n_items)
+        scores = self.mu + self.user_bias[users] + self.item_bias[items]
+        scores = scores + np.einsum("...k,...k->...", self.P[users], self.Q[items])
+        return self._clip(scores, clip)
+
+    def predict_all(self, *, clip=False) -> np.ndarray:
+        """The dense users x items matrix of predictions (for small data)."""
+        R = self.mu + self.user_bias[:, None] + self.item_bias[None, :] + self.P @ self.Q.T
+        return self._clip(R, clip)
+
+    def predict_ratings(self, ratings, *, clip=False) -> np.ndarray:
+        """Predictions for every (user, item) of a :class:`mflab.Ratings`, aligned with ``ratings.value``."""
+        _checks.ratings("ratings", ratings)
+        return self.predict(ratings.user, ratings.item, clip=clip)
+
+    def rmse(self, ratings, *, clip=False) -> float:
+        """Root mean squared error on ``ratings``: sqrt(mean((r - r_hat)^2))."""
+        from .metrics import rmse
+
+        return rmse(ratings.value, self.predict_ratings(ratings, clip=clip))
+
+    def mae(self, ratings, *, clip=False) -> float:
+        """Mean absolute error on ``ratings``: mean(|r - r_hat|)."""
+        from .metrics import mae
+
+        return mae(ratings.value, self.predict_ratings(ratings, clip=clip))
+
+    # ----------------------------------------------------------------- recommendations
+    def recommend(self, user: int, n: int = 10, *, exclude=None, fallback=None, min_ratings: int = 1):
+        """Top-``n`` items for ``user`` by predicted rating, skipping what ``exclude`` says they rated.
+
+        See :func:`mflab.recommend.top_n` (``fallback="popular"`` serves users with fewer than
+        ``min_ratings`` ratings in ``exclude`` from the popularity ranking instead).
+        """
+        from .recommend import top_n
+
+        return top_n(self, user, n, exclude=exclude, fallback=fallback, min_ratings=min_ratings)
+
+    def similar_items(self, item: int, n: int = 10):
+        """The ``n`` items whose factor vectors have the highest cosine similarity to ``item``'s."""
+        from .recommend import similar_items
+
+        return similar_items(self, item, n)
+
+    # ----------------------------------------------------------------- helpers
+    def _clip(self, scores, clip):
+        if clip is False or clip is None:
+            return scores
+        if clip is True:
+            if self.scale is None:
+                raise ValueError("clip=True needs the training rating scale; pass clip=(low, high)")
+            low, high = self.scale
+        else:
+            low, high = clip
+        return np.clip(scores, low, high)
+
+    @staticmethod
+    def _check_known(name, idx, n):
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            raise TypeError(f"{name}s must be integer indices; got dtype {idx.dtype}")
+        bad = (idx < 0) | (idx >= n)
+        if np.any(bad):
+            first = int(np.ravel(idx)[np.ravel(bad)][0])
+            if name == "user":
+                raise ColdStartError(
+                    f"user {first} is not in the model (it knows users 0..{n - 1}): a cold-start user "
+                    f"with no learned factors. For a new user, recommend popular items with "
+                    f"mflab.recommend.popular(train, n), or model.recommend(user, fallback='popular')."
+                )
+            raise ColdStartError(
+                f"item {first} is not in the model (it knows items 0..{n - 1}): a cold-start item "
+                f"with no learned factors; it can only be recommended once it has ratings."
+            )

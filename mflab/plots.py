@@ -1,0 +1,119 @@
+"""The figures lessons draw more than once. Each takes an optional ``ax`` and returns it."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _ax(ax, figsize=(6, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def convergence(history: dict, *, ax=None, ylabel="RMSE", title="Convergence", xlabel="epoch"):
+    """Each curve of a ``Factorization.history`` (train, test) against the epoch/sweep number."""
+    ax = _ax(ax)
+    for name, values in history.items():
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", ms=2, label=name.replace("_", " "))
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+    return ax
+
+
+def rating_heatmap(R, *, ax=None, title="Ratings", vmin=1, vmax=5, cmap="YlOrRd", annotate=False,
+                   xlabel="item", ylabel="user", colorbar=True):
+    """A users x items matrix as a heatmap; NaN (unrated) cells are grey and hatched, not blank."""
+    R = np.asarray(R, dtype=float)
+    ax = _ax(ax, (5, 4))
+    ax.set_facecolor("#d9d9d9")
+    im = ax.imshow(np.ma.masked_invalid(R), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    for u, i in np.argwhere(np.isnan(R)):
+        ax.add_patch(plt.Rectangle((i - 0.5, u - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#888888", lw=0))
+    if annotate:
+        for (u, i), r in np.ndenumerate(R):
+            ax.text(i, u, "?" if np.isnan(r) else f"{r:.1f}", ha="center", va="center", fontsize=9)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if colorbar:
+        plt.colorbar(im, ax=ax, label="rating")
+    return ax
+
+
+def genre_boundaries(ax, movie_genres, *, rows=False, color="white"):
+    """Lines between genre blocks of a plot whose movie axis is sorted by genre."""
+    counts = np.bincount(np.asarray(movie_genres))
+    for b in np.cumsum(counts)[:-1]:
+        ax.axvline(b - 0.5, color=color, lw=1)
+        if rows:
+            ax.axhline(b - 0.5, color=color, lw=1)
+    return ax
+
+
+def rmse_vs_k(ks, train_rmse, test_rmse, *, baseline=None, ax=None, title="Train and test RMSE against k"):
+    """Train and test RMSE against the number of factors, the best test k marked."""
+    ax = _ax(ax, (8, 4))
+    ax.plot(ks, train_rmse, "o-", label="train")
+    ax.plot(ks, test_rmse, "s-", label="test")
+    best = ks[int(np.argmin(test_rmse))]
+    ax.axvline(best, color="crimson", ls=":", label=f"best test k = {best}")
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", label=f"baseline test ({baseline:.4f})")
+    ax.set(xlabel="k (latent factors)", ylabel="RMSE", title=title)
+    ax.legend()
+    return ax
+
+
+def compare_bars(scores: dict, *, ax=None, ylabel="test RMSE", title="Methods compared", fmt="{:.4f}"):
+    """One labelled bar per method (``{"Baseline": 0.48, ...}``)."""
+    ax = _ax(ax, (7, 4))
+    names, values = list(scores), list(scores.values())
+    bars = ax.bar(names, values, color=plt.cm.tab10(np.arange(len(names)) % 10), edgecolor="black", alpha=0.85)
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, fmt.format(v), ha="center", va="bottom", fontsize=9)
+    ax.set(ylabel=ylabel, title=title, ylim=(0, max(values) * 1.2))
+    return ax
+
+
+def latent_scatter(X2, *, labels=None, names=None, ax=None, title="Latent space", texts=None):
+    """2-D points (e.g. factor vectors projected on two directions), coloured by ``labels``.
+
+    ``names[label]`` gives the legend entry of each label; ``texts`` annotates each point.
+    """
+    X2 = np.asarray(X2)
+    ax = _ax(ax, (6, 5))
+    if labels is None:
+        ax.scatter(X2[:, 0], X2[:, 1], s=30, alpha=0.7, edgecolors="black", lw=0.5)
+    else:
+        labels = np.asarray(labels)
+        for g in np.unique(labels):
+            pts = X2[labels == g]
+            label = names[g] if names is not None else str(g)
+            ax.scatter(pts[:, 0], pts[:, 1], s=50, alpha=0.8, edgecolors="black", lw=0.5, label=label)
+        ax.legend(fontsize=8)
+    if texts is not None:
+        for (x, y), t in zip(X2, texts):
+            ax.annotate(t, (x, y), fontsize=7, alpha=0.8, xytext=(2, 2), textcoords="offset points")
+    ax.set(xlabel="direction 1", ylabel="direction 2", title=title)
+    return ax
+
+
+def similarity_matrix(S, *, ax=None, title="Cosine similarity", boundaries_of=None):
+    """A square similarity matrix in [-1, 1]; ``boundaries_of`` (sorted genre labels) draws blocks."""
+    ax = _ax(ax, (5, 4))
+    im = ax.imshow(S, cmap="RdYlGn", vmin=-1, vmax=1, aspect="auto")
+    if boundaries_of is not None:
+        genre_boundaries(ax, boundaries_of, rows=True, color="black")
+    plt.colorbar(im, ax=ax)
+    ax.set(title=title)
+    return ax
+
+
+def project_2d(Q):
+    """Coordinates of the rows of ``Q`` on its two leading singular directions, and those directions.
+
+    Returns ``(coords, directions)``: ``coords = Q V_2`` (n x 2) and ``V_2`` (k x 2), so other
+    vectors in the same space (users) can be projected with ``P @ directions``.
+    """
+    _, _, Vt = np.linalg.svd(Q, full_matrices=False)
+    directions = Vt[:2].T
+    return Q @ directions, directions

@@ -1,0 +1,252 @@
+"""The loss of one rating and its gradients, derived by sympy and turned into numpy functions.
+
+The model of :mod:`mflab.sgd` for one rating ``r`` of user u and item i, with k factors::
+
+    r_hat = mu + b_u + b_i + p . q          (biases=False: r_hat = p . q)
+    e     = r - r_hat
+    L     = e^2 + lambda (|p|^2 + |q|^2 + b_u^2 + b_i^2)      (reg=False: L = e^2)
+
+By the chain rule (``de/dp = -q``, ``de/dq = -p``, ``de/db_u = de/db_i = -1``)::
+
+    dL/dp   = -2 e q + 2 lambda p          dL/dq   = -2 e p + 2 lambda q
+    dL/db_u = -2 e   + 2 lambda b_u        dL/db_i = -2 e   + 2 lambda b_i
+
+and a gradient step of size ``alpha / 2`` (``mflab.sgd`` folds the 2 into its ``lr``) is SGD's
+update ``p <- p + alpha (e q - lambda p)`` and so on. Nothing here is typed by hand: sympy
+differentiates the loss and :func:`sympy.lambdify` turns the results into numpy functions, which
+the tests hold against what :func:`mflab.sgd.step` applies and against finite differences.
+
+:func:`normal_equations` does the same for ALS's per-user step: it sets the gradient of
+``sum_j (y_j - x_j . w)^2 + lambda |w|^2`` to zero, solves, and checks that the solution is
+``(X^T X + lambda I)^{-1} X^T y`` (:func:`mflab.als.solve_user`).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from . import _checks
+
+__all__ = ["Loss", "loss", "gradients", "update_rule", "numeric_loss", "numeric_gradients", "sgd_update",
+           "Ridge", "normal_equations"]
+
+alpha = sp.Symbol("alpha", positive=True)   # the learning rate, mflab's ``lr``
+lam = sp.Symbol("lambda", nonnegative=True)  # the regularisation strength, mflab's ``reg``
+e = sp.Symbol("e", real=True)                # the error r - r_hat
+
+
+class Loss(NamedTuple):
+    """The loss of one rating as a sympy expression, with its symbols.
+
+    ``p`` and ``q`` are k x 1 sympy matrices; ``params`` maps the names SGD updates (``"p"``,
+    ``"q"``, and ``"b_u"``, ``"b_i"`` with biases) to their symbols.
+    """
+
+    expr: sp.Expr        # L as a function of r, p, q (and b_u, b_i, mu, lambda)
+    error: sp.Expr       # e = r - r_hat written out
+    penalty: sp.Expr     # lambda (|p|^2 + ...), 0 without reg
+    r: sp.Symbol
+    p: sp.Matrix
+    q: sp.Matrix
+    b_u: sp.Symbol
+    b_i: sp.Symbol
+    mu: sp.Symbol
+    params: dict
+
+
+@lru_cache(maxsize=None)
+def loss(k: int, *, reg: bool = False, biases: bool = False) -> Loss:
+    """``L = (r - r_hat)^2 [+ lambda (|p|^2 + |q|^2 [+ b_u^2 + b_i^2])]`` for k factors."""
+    k = _checks.positive_int("k", k)
+    r, b_u, b_i, mu = sp.symbols("r b_u b_i mu", real=True)
+    p = sp.Matrix(sp.symbols(f"p_:{k}", real=True))
+    q = sp.Matrix(sp.symbols(f"q_:{k}", real=True))
+    prediction = p.dot(q) + (mu + b_u + b_i if biases else 0)
+    params = {"p": p, "q": q} | ({"b_u": b_u, "b_i": b_i} if biases else {})
+    penalty = lam * sum(_squared_norm(v) for v in params.values()) if reg else sp.Integer(0)
+    error = r - prediction
+    return Loss(error**2 + penalty, error, penalty, r, p, q, b_u, b_i, mu, params)
+
+
+def _squared_norm(v):
+    return v.dot(v) if isinstance(v, sp.MatrixBase) else v**2
+
+
+def _diff(expr, v):
+    return v.applyfunc(lambda x: sp.diff(expr, x)) if isinstance(v, sp.MatrixBase) else sp.diff(expr, v)
+
+
+@lru_cache(maxsize=None)
+def gradients(k: int, *, reg: bool = False, biases: bool = False, in_error: bool = False) -> dict:
+    """``{name: dL/d(name)}`` for ``name`` in ``p``, ``q`` (k x 1 matrices) and ``b_u``, ``b_i``.
+
+    By default sympy differentiates ``L`` itself, so the result is written in ``r``, ``p``,
+    ``q``, ... With ``in_error=True`` it is written through the error symbol ``e`` by the chain
+    rule, ``dL/dv = dL/de * de/dv + (d penalty/dv)``, which reads like the update equations
+    (e.g. ``-2 e q + 2 lambda p``). Both are the same function once ``e = r - r_hat``.
+    """
+    L = loss(k, reg=reg, biases=biases)
+    if not in_error:
+        return {name: _diff(L.expr, v) for name, v in L.params.items()}
+    dL_de = sp.diff(e**2, e)
+    out = {}
+    for name, v in L.params.items():
+        chain = _diff(L.error, v) * dL_de
+        out[name] = (chain + _diff(L.penalty, v)).applyfunc(sp.expand) if isinstance(v, sp.MatrixBase) \
+            else sp.expand(chain + _diff(L.penalty, v))
+    return out
+
+
+@lru_cache(maxsize=None)
+def update_rule(k: int, *, reg: bool = False, biases: bool = False) -> dict:
+    """SGD's update ``v <- v - (alpha / 2) dL/dv`` for every parameter, in terms of ``e``.
+
+    ``alpha`` is mflab's ``lr``: the factor 2 of the squared error is folded into it, as in
+    :mod:`mflab.sgd` (so ``p <- p + alpha (e q - lambda p)``).
+    """
+    L = loss(k, reg=reg, biases=biases)
+    out = {}
+    for name, g in gradients(k, reg=reg, biases=biases, in_error=True).items():
+        step = L.params[name] - alpha / 2 * g
+        out[name] = step.applyfunc(lambda x: sp.collect(sp.expand(x), alpha)) \
+            if isinstance(step, sp.MatrixBase) else sp.collect(sp.expand(step), alpha)
+    return out
+
+
+# ----------------------------------------------------------------------------- numpy versions
+def _arguments(L: Loss):
+    """The argument list every lambdified function takes: r, p, q, b_u, b_i, mu, lambda."""
+    return [L.r, list(L.p), list(L.q), L.b_u, L.b_i, L.mu, lam]
+
+
+def _values(k, has_reg, biases, r, p, q, b_u, b_i, mu, reg_value, who):
+    p = np.asarray(p, dtype=float).ravel()
+    q = np.asarray(q, dtype=float).ravel()
+    if p.shape != (k,) or q.shape != (k,):
+        raise ValueError(f"p and q must be vectors of length k={k}; got shapes {p.shape} and {q.shape}")
+    if not biases and (b_u or b_i or mu):
+        raise ValueError(f"b_u, b_i and mu must be 0 for {who}(k, biases=False); got {b_u}, {b_i}, {mu}. "
+                         f"Build it with biases=True to use them")
+    if not has_reg and reg_value:
+        raise ValueError(f"reg must be 0 for {who}(k, reg=False); got {reg_value}. Build it with reg=True")
+    return [float(r), p, q, float(b_u), float(b_i), float(mu), float(reg_value)]
+
+
+@lru_cache(maxsize=None)
+def numeric_loss(k: int, *, reg: bool = False, biases: bool = False):
+    """``L`` as a numpy function ``f(r, p, q, b_u=0, b_i=0, mu=0, reg=0) -> float``."""
+    L = loss(k, reg=reg, biases=biases)
+    f = sp.lambdify(_arguments(L), L.expr, "numpy")
+    has_reg = reg
+
+    def numeric(r, p, q, b_u=0.0, b_i=0.0, mu=0.0, reg=0.0):
+        return float(f(*_values(k, has_reg, biases, r, p, q, b_u, b_i, mu, reg, "numeric_loss")))
+
+    numeric.__doc__ = f"L = {L.expr}"
+    return numeric
+
+
+@lru_cache(maxsize=None)
+def numeric_gradients(k: int, *, reg: bool = False, biases: bool = False):
+    """The gradients as a numpy function ``f(r, p, q, b_u=0, b_i=0, mu=0, reg=0) -> dict``.
+
+    The dict maps ``"p"``, ``"q"`` to arrays of shape (k,) and ``"b_u"``, ``"b_i"`` (with
+    biases) to floats; ``reg`` is the value of lambda.
+    """
+    L = loss(k, reg=reg, biases=biases)
+    grads = gradients(k, reg=reg, biases=biases)
+    fs = {name: sp.lambdify(_arguments(L), g, "numpy") for name, g in grads.items()}
+    has_reg = reg
+
+    def numeric(r, p, q, b_u=0.0, b_i=0.0, mu=0.0, reg=0.0):
+        args = _values(k, has_reg, biases, r, p, q, b_u, b_i, mu, reg, "numeric_gradients")
+        return {name: _as_result(f(*args)) for name, f in fs.items()}
+
+    return numeric
+
+
+def _as_result(value):
+    value = np.asarray(value, dtype=float)
+    return float(value) if value.size == 1 and value.ndim == 0 else value.ravel()
+
+
+@lru_cache(maxsize=None)
+def _numeric_update(k: int, biases: bool):
+    L = loss(k, reg=True, biases=biases)
+    args = _arguments(L) + [alpha, e]
+    rules = {name: sp.lambdify(args, u, "numpy") for name, u in update_rule(k, reg=True, biases=biases).items()}
+    residual = sp.lambdify(_arguments(L), L.error, "numpy")
+    return rules, residual
+
+
+def sgd_update(r, p, q, *, lr, reg=0.0, b_u=0.0, b_i=0.0, mu=0.0, biases=False, e=None):
+    """One SGD step on rating ``r`` from the sympy-derived :func:`update_rule`: new ``(p, q, b_u, b_i)``.
+
+    Same arguments and result as :func:`mflab.sgd.step`, but computed from the derivation rather
+    than the training loop. ``e`` overrides the error ``r - r_hat`` (to apply the rule with a
+    stated error, as a worked example on a slide may do); by default it is computed.
+    """
+    lr = _checks.positive("lr", lr)
+    reg = _checks.nonnegative("reg", reg)
+    p = np.asarray(p, dtype=float).ravel()
+    k = _checks.positive_int("k (the length of p)", len(p))
+    rules, residual = _numeric_update(k, bool(biases))
+    args = _values(k, True, biases, r, p, q, b_u, b_i, mu, reg, "sgd_update")
+    err = float(residual(*args)) if e is None else float(e)
+    new = {name: _as_result(f(*args, lr, err)) for name, f in rules.items()}
+    return new["p"], new["q"], new.get("b_u", float(b_u)), new.get("b_i", float(b_i))
+
+
+# ----------------------------------------------------------------------------- ALS: normal equations
+class Ridge(NamedTuple):
+    """ALS's per-user problem for ``n`` rated items and ``k`` factors, solved by sympy.
+
+    ``objective = sum_j (y_j - x_j . w)^2 + lambda |w|^2`` with ``X`` (n x k, rows ``x_j``: the
+    factors of the items the user rated), ``y`` (n x 1, their ratings) and ``w`` (k x 1).
+    ``gradient`` is its gradient in ``w``; ``solution`` what :func:`sympy.solve` returns for
+    ``gradient = 0``; ``closed_form`` is ``(X^T X + lambda I)^{-1} X^T y``; ``matches`` says
+    whether sympy finds the two identical; ``solve(X, y, reg)`` evaluates ``solution`` in numpy.
+    """
+
+    objective: sp.Expr
+    gradient: sp.Matrix
+    solution: sp.Matrix
+    closed_form: sp.Matrix
+    matches: bool
+    X: sp.Matrix
+    y: sp.Matrix
+    w: sp.Matrix
+    solve: object
+
+
+@lru_cache(maxsize=None)
+def normal_equations(n: int, k: int) -> Ridge:
+    """Set the ridge gradient to zero and solve it symbolically (keep ``n``, ``k`` <= 3: it is exact algebra)."""
+    n = _checks.positive_int("n", n)
+    k = _checks.positive_int("k", k)
+    X = sp.Matrix(n, k, lambda j, f: sp.Symbol(f"x_{j}{f}", real=True))
+    y = sp.Matrix(sp.symbols(f"y_:{n}", real=True))
+    w = sp.Matrix(sp.symbols(f"w_:{k}", real=True))
+    residual = y - X * w
+    objective = residual.dot(residual) + lam * w.dot(w)
+    gradient = w.applyfunc(lambda v: sp.diff(objective, v))
+    found = sp.solve(list(gradient), list(w), dict=True)
+    if len(found) != 1:
+        raise ArithmeticError(f"sympy found {len(found)} solutions of the normal equations; expected one")
+    solution = w.subs(found[0])
+    closed_form = (X.T * X + lam * sp.eye(k)).inv() * X.T * y
+    matches = all(sp.cancel(a - b) == 0 for a, b in zip(solution, closed_form))
+    f = sp.lambdify([list(X), list(y), lam], solution, "numpy")
+
+    def solve(X_value, y_value, reg):
+        """``w`` for numeric ``X`` (n x k), ``y`` (n,) and ``reg`` (lambda), from the sympy solution."""
+        X_value = np.asarray(X_value, dtype=float)
+        y_value = np.asarray(y_value, dtype=float).ravel()
+        if X_value.shape != (n, k) or y_value.shape != (n,):
+            raise ValueError(f"X must be ({n}, {k}) and y ({n},); got {X_value.shape} and {y_value.shape}")
+        return np.asarray(f(list(X_value.ravel()), list(y_value), float(reg)), dtype=float).ravel()
+
+    return Ridge(objective, gradient, solution, closed_form, matches, X, y, w, solve)
