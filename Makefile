@@ -8,20 +8,22 @@ BIN := $(VENV)/bin
 # Touched after a successful install; older than pyproject.toml means "install again".
 STAMP := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
-NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+NB_DIR ?= notebooks
+NOTEBOOKS := $(sort $(wildcard $(NB_DIR)/*.ipynb))
 
 # Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8899"
 LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup lab test unit notebooks-test notebooks bench clean distclean
+.PHONY: help setup lab test unit notebooks-test notebooks bench student clean distclean
 
 help:
 	@echo "make lab        set up .venv, then start JupyterLab on notebooks/"
 	@echo "make test       set up .venv, then run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (store fresh outputs)"
 	@echo "make bench      run the benchmarks in bench/"
+	@echo "make student    write student copies (solutions removed, outputs cleared) to student/"
 	@echo "make clean      remove caches and build files; make distclean also removes .venv"
 
 $(BIN)/python:
@@ -39,7 +41,7 @@ setup: $(STAMP)
 # JUPYTER_PREFER_ENV_PATH=1 makes it win over any user-wide or system-wide "python3" kernelspec.
 lab: setup
 	@echo "==> starting JupyterLab on notebooks/ (Ctrl-C to stop)"
-	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab $(NB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
 
 test: unit notebooks-test
 	@echo "==> all tests passed"
@@ -53,9 +55,9 @@ unit: setup
 # inline backend: under MPLBACKEND=Agg a figure cell would lose its stored output and fail.
 notebooks-test: setup
 	@echo "==> notebooks under nbval, strict, sanitized with $(SANITIZE)"
-	@if [ -z "$(NOTEBOOKS)" ]; then echo "    no notebooks yet in notebooks/; nothing to check"; exit 0; fi; \
+	@if [ -z "$(NOTEBOOKS)" ]; then echo "    no notebooks yet in $(NB_DIR)/; nothing to check"; exit 0; fi; \
 	env -u MPLBACKEND $(BIN)/python -m pytest --nbval --nbval-current-env \
-	    --nbval-sanitize-with $(SANITIZE) notebooks/; rc=$$?; \
+	    --nbval-sanitize-with $(SANITIZE) $(NB_DIR)/; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "    pytest collected no notebook cells"; exit 0; fi; exit $$rc
 
 # Store fresh outputs after editing a lesson; no timings in the cell metadata (they change each run).
@@ -69,6 +71,10 @@ notebooks: setup
 bench: setup
 	$(BIN)/python bench/ml100k.py
 	$(BIN)/python bench/scale.py
+
+# Student copies: solution cells (tagged "solution") emptied, outputs cleared.
+student: setup
+	$(BIN)/python -m mflab.student $(NB_DIR) student
 
 clean:
 	rm -rf .pytest_cache .hypothesis build *.egg-info

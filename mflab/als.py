@@ -14,10 +14,12 @@ training loss never goes up. With ``biases=True`` the model is ``mu + b_u + b_i 
 the user step solves for ``[b_u, p_u]`` against features ``[1, q_i]`` and targets
 ``r_ui - mu - b_i`` (and the item step likewise), all inside the same alternation.
 
-Implementation: no Python loop over ratings or users. All users' Gram matrices ``Q_u^T Q_u`` are
-summed at once from per-rating outer products (in chunks, to bound memory), then solved in one
-batched ``numpy.linalg.solve``. :func:`solve_user` is the one-user version a student reads; the
-tests hold the batched solver to it and to ``numpy.linalg.lstsq``.
+Implementation: no Python loop over ratings or users. Rows (users, or items) are put in batches of
+similar rating counts once per fit; in a batch every row's rated factor rows are gathered into one
+zero-padded (rows x width x k) array, so all the Gram matrices ``Q_u^T Q_u`` of the batch come
+from one stacked matrix product, and all rows are then solved in one batched
+``numpy.linalg.solve``. :func:`solve_user` is the one-user version a student reads; the tests
+hold the batched solver to it and to ``numpy.linalg.lstsq``.
 """
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ import numpy as np
 from . import _checks
 from ._progress import Progress
 from .factorization import Factorization
+from .sgd import _rmse
 
-_CHUNK_FLOATS = 8_000_000  # ~64 MB of outer products at a time
+_BATCH_FLOATS = 2_000_000  # gathered factor values per batch (~16 MB), whatever the data size
+_WIDTH_STEP = 1.125  # rows whose counts differ by less than this factor share a padded width
 
 
 def solve_user(Q_u: np.ndarray, r_u: np.ndarray, reg: float) -> np.ndarray:
@@ -46,52 +50,91 @@ def solve_all(grouped, X: np.ndarray, y: np.ndarray, reg: float, current: np.nda
     the item of each rating; ``X`` the fixed factors of the other side; ``y`` the targets in the
     same sorted order. Rows with no ratings keep their ``current`` value.
     """
-    n, k = len(grouped), X.shape[1]
-    counts = np.diff(grouped.indptr)
-    rows = np.repeat(np.arange(n), counts)
-    Xr = X[grouped.other]
-    A = np.zeros((n, k, k))
-    b = np.zeros((n, k))
-    _sum_rows(b, rows, Xr * y[:, None])
-    chunk = max(1, _CHUNK_FLOATS // max(k * k, 1))
-    for start in range(0, len(rows), chunk):
-        stop = min(start + chunk, len(rows))
-        outer = Xr[start:stop, :, None] * Xr[start:stop, None, :]
-        _sum_rows(A, rows[start:stop], outer)
-    A += reg * np.eye(k)
-    has = counts > 0
-    out = current.copy()
-    try:
-        out[has] = np.linalg.solve(A[has], b[has][..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            f"reg={reg} leaves a normal-equation matrix singular (a user or item with fewer ratings "
-            f"than factors, k={k}); use reg > 0"
-        ) from None
-    return out
+    k = X.shape[1]
+    return _Batches(grouped, k).solve(X, y, np.full(k, float(reg)), current)
 
 
-def _sum_rows(out, rows, values):
-    """``out[rows] += values`` for sorted ``rows`` with repeats, using one ``reduceat``."""
-    if len(rows) == 0:
-        return
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    out[rows[starts]] += np.add.reduceat(values, starts, axis=0)
+class _Batches:
+    """The rows of a grouped table that have ratings, in batches of similar rating counts.
+
+    Built once per fit. Each batch holds its row ids, and a (rows x width) table of positions of
+    each row's ratings in the sorted order and of the other side's ids, padded to the batch's
+    largest count with -1: the solver appends a zero factor row and a zero target, which -1 picks.
+    """
+
+    def __init__(self, grouped, k: int):
+        counts = np.diff(grouped.indptr)
+        rated = np.flatnonzero(counts)
+        rated = rated[np.argsort(counts[rated], kind="stable")]
+        sorted_counts = counts[rated]
+        width_class = np.floor(np.log(sorted_counts) / np.log(_WIDTH_STEP)).astype(np.int64)
+        edges = np.r_[0, np.flatnonzero(np.diff(width_class)) + 1, len(rated)]
+        self.rated = rated
+        self.batches = []  # (first, last) slice of ``rated``, the other side's ids, the ratings' positions
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            width = int(sorted_counts[hi - 1])
+            per_batch = max(1, _BATCH_FLOATS // (width * (k + 1)))
+            for first in range(lo, hi, per_batch):
+                last = min(first + per_batch, hi)
+                rows = rated[first:last]
+                pos = grouped.indptr[rows][:, None] + np.arange(width)
+                pos[np.arange(width) >= counts[rows][:, None]] = -1  # the zero row appended at the end
+                other = np.where(pos >= 0, grouped.other[pos], -1)
+                self.batches.append((first, last, other, pos))
+
+    def solve(self, X, y, ridge, current):
+        """Solve every rated row's ridge problem ``(X_u^T X_u + diag(ridge)) x = X_u^T y_u``."""
+        k = X.shape[1]
+        X_pad = np.vstack([X, np.zeros((1, k))])  # padding (-1) gathers this zero row and zero
+        y_pad = np.r_[y, 0.0]  # target, so padded entries add nothing to the sums
+        A = np.empty((len(self.rated), k, k))
+        b = np.empty((len(self.rated), k, 1))
+        for first, last, other, pos in self.batches:
+            Xb = X_pad[other]  # (rows, width, k)
+            Xt = Xb.transpose(0, 2, 1)
+            A[first:last] = Xt @ Xb
+            b[first:last] = Xt @ y_pad[pos][..., None]
+        diag = np.arange(k)
+        A[:, diag, diag] += ridge
+        out = current.copy()
+        try:
+            out[self.rated] = np.linalg.solve(A, b)[..., 0]
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"reg={ridge.max()} leaves a normal-equation matrix singular (a user or item with fewer "
+                f"ratings than unknowns, {k}); use reg > 0 (and reg_bias > 0 with biases)"
+            ) from None
+        return out
 
 
 def fit(train, k: int, *, reg: float = 0.1, iters: int = 50, biases: bool = False, seed=None,
-        init_scale: float = 0.1, test=None, progress: bool = False) -> Factorization:
+        init_scale: float = 0.1, test=None, progress: bool = False, reg_bias: float | None = None) -> Factorization:
     """Fit ``P`` (n_users x k) and ``Q`` (n_items x k) by ``iters`` alternating sweeps.
 
     ``P`` then ``Q`` are drawn from ``normal(0, init_scale)`` with ``seed`` (an int or a Generator,
     used as is, so a lesson can continue its own stream). ``history["train_rmse"]`` (and
     ``"test_rmse"`` when ``test`` is given) hold the RMSE after each sweep.
+
+    With ``biases=True`` the objective is::
+
+        sum_{(u,i) observed} (r_ui - mu - b_u - b_i - p_u . q_i)^2
+            + reg (||P||^2 + ||Q||^2) + reg_bias (||b_user||^2 + ||b_item||^2)
+
+    so user u's solve for ``[b_u, p_u]`` uses the ridge ``diag(reg_bias, reg, ..., reg)``.
+    ``reg_bias=None`` (the default) means ``reg_bias = reg``. A bias is one number per user or
+    item and needs less shrinking than k factors: on MovieLens 100K (u1) ``k=10, reg=12,
+    reg_bias=2, iters=15`` reaches test RMSE 0.922 where ``reg_bias=reg`` gives 0.926.
     """
     _checks.ratings("train", train)
     k = _checks.positive_int("k", k)
     reg = _checks.nonnegative("reg", reg)
     iters = _checks.positive_int("iters", iters)
     init_scale = _checks.positive("init_scale", init_scale)
+    params = {"k": k, "reg": reg, "iters": iters, "biases": biases, "init_scale": init_scale}
+    if reg_bias is None:
+        reg_bias = reg
+    else:  # recorded only when given, so the params of existing fits read as before
+        params["reg_bias"] = reg_bias = _checks.nonnegative("reg_bias", reg_bias)
     _checks.same_shape("test", test, train)
     rng = _checks.generator(seed)
     P = rng.normal(0, init_scale, (train.n_users, k))
@@ -99,25 +142,25 @@ def fit(train, k: int, *, reg: float = 0.1, iters: int = 50, biases: bool = Fals
     mu = train.mean() if biases else 0.0
     b_u, b_i = np.zeros(train.n_users), np.zeros(train.n_items)
     by_user, by_item = train.by_user, train.by_item
-    users_of_item = train.user[by_item.order]
-    items_of_user = train.item[by_user.order]
+    ridge = np.r_[reg_bias, np.full(k, reg)] if biases else np.full(k, reg)
+    user_rows, item_rows = _Batches(by_user, len(ridge)), _Batches(by_item, len(ridge))  # once per fit
     history = {"train_rmse": []} | ({"test_rmse": []} if test is not None else {})
     report = Progress("ALS sweep", iters, enabled=progress)
     for _ in range(iters):
-        if biases:
+        if biases:  # solve [b_u, p_u] against features [1, q_i] and targets r_ui - mu - b_i
             X = np.column_stack([np.ones(train.n_items), Q])
-            sol = solve_all(by_user, X, by_user.value - mu - b_i[items_of_user], reg, np.column_stack([b_u, P]))
-            b_u, P = sol[:, 0], sol[:, 1:]
+            y = by_user.value - mu - b_i[by_user.other]
+            sol = user_rows.solve(X, y, ridge, np.column_stack([b_u, P]))
+            b_u, P = sol[:, 0].copy(), sol[:, 1:].copy()
             X = np.column_stack([np.ones(train.n_users), P])
-            sol = solve_all(by_item, X, by_item.value - mu - b_u[users_of_item], reg, np.column_stack([b_i, Q]))
-            b_i, Q = sol[:, 0], sol[:, 1:]
+            y = by_item.value - mu - b_u[by_item.other]
+            sol = item_rows.solve(X, y, ridge, np.column_stack([b_i, Q]))
+            b_i, Q = sol[:, 0].copy(), sol[:, 1:].copy()
         else:
-            P = solve_all(by_user, Q, by_user.value, reg, P)
-            Q = solve_all(by_item, P, by_item.value, reg, Q)
-        model = Factorization.from_training(train, P, Q, mu, b_u, b_i)
-        history["train_rmse"].append(model.rmse(train))
+            P = user_rows.solve(Q, by_user.value, ridge, P)
+            Q = item_rows.solve(P, by_item.value, ridge, Q)
+        history["train_rmse"].append(_rmse(train, P, Q, mu, b_u, b_i))
         if test is not None:
-            history["test_rmse"].append(model.rmse(test))
+            history["test_rmse"].append(_rmse(test, P, Q, mu, b_u, b_i))
         report.step(history)
-    params = {"k": k, "reg": reg, "iters": iters, "biases": biases, "init_scale": init_scale}
     return Factorization.from_training(train, P, Q, mu, b_u, b_i, history=history, method="als", params=params)

@@ -175,7 +175,8 @@ def data_dir(path=None) -> Path:
         where = where / "ml-100k"
     if not where.is_dir():
         raise DataFileError(
-            f"MovieLens 100K directory {where} (from {source}) does not exist. Pass path=..., or set "
+            f"MovieLens 100K directory {where} (from {source}) does not exist or is not a directory. "
+            f"Pass path=..., or set "
             f"{ENV_VAR} to a directory holding the files of {ARCHIVE_URL} (unzipped), or run mflab "
             f"from its repository, which ships them in data/ml-100k/.")
     return where
