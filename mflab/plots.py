@@ -140,6 +140,7 @@ def singular_values(s, *, ax=None, n=None, label=None, mark=None, log=True, titl
     if log:
         ax.set_yscale("log")
     ax.set(xlabel="index", ylabel="singular value", title=title)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     if label is not None or mark is not None:
         ax.legend()
     return ax
@@ -152,9 +153,10 @@ def count_matrix(counts, *, row_labels=None, col_labels=None, ax=None, title="Co
     ``counts`` is a 2-D array or a DataFrame (its index and columns label the axes); zero cells
     are left blank so the pattern stands out.
     """
-    if row_labels is None and hasattr(counts, "index"):
+    is_frame = hasattr(counts, "columns") and hasattr(counts, "index")  # a DataFrame, not a list
+    if row_labels is None and is_frame:
         row_labels = [str(r) for r in counts.index]
-    if col_labels is None and hasattr(counts, "columns"):
+    if col_labels is None and is_frame:
         col_labels = [str(c) for c in counts.columns]
     C = np.asarray(counts)
     if C.ndim != 2:
