@@ -1,0 +1,165 @@
+"""The figures lessons 05 (MovieLens with SGD) and 06 (the latent space) print, held through the mflab API.
+
+Each test fits exactly what the lesson fits, so a package change that moves a printed number fails
+here, fast, before nbval runs the notebooks.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import mflab
+from mflab import als, baseline, metrics, plots, sgd, splits
+
+# Lesson 05's settings for the biased model, chosen there on a validation carve-out of train.
+BIASED = dict(k=50, lr=0.01, reg=0.1, epochs=30, seed=0)
+
+
+@pytest.fixture(scope="module")
+def ml():
+    return mflab.datasets.movielens_100k()
+
+
+@pytest.fixture(scope="module")
+def split(ml):
+    return splits.per_user_split(ml.to_ratings(), 0.2, seed=42)
+
+
+@pytest.fixture(scope="module")
+def plain(split):
+    """Material 3's model: uniform init from the legacy generator seeded 42, P then Q; lr 0.001 with
+    the gradient's factor 2 is mflab's lr 0.002; no biases, no regularisation, fixed order."""
+    train, _ = split
+    legacy = np.random.RandomState(42)  # the same stream as np.random.seed(42) + np.random.rand
+    P0 = legacy.rand(train.n_users, 5)
+    Q0 = legacy.rand(train.n_items, 5)
+    return sgd.fit(train, 5, lr=0.002, reg=0.0, epochs=100, biases=False, shuffle=False, init=(P0, Q0))
+
+
+@pytest.fixture(scope="module")
+def biased(split):
+    train, _ = split
+    params = dict(BIASED)
+    return sgd.fit(train, params.pop("k"), **params)
+
+
+# ----------------------------------------------------------------------------- lesson 05
+def test_movielens_sparsity_and_split(ml, split):
+    R = ml.to_ratings()
+    assert round(1 - R.density, 3) == 0.937
+    train, test = split
+    assert (len(train), len(test)) == (80_000, 20_000)
+    assert (train.user_counts() > 0).all() and (test.user_counts() > 0).all()
+
+
+def test_plain_sgd_reproduces_material_3_test_mse(split, plain):
+    """Material 3 reports a test MSE of about 0.91. Its split (pandas per-user sample) and its
+    unseeded final shuffle of the training rows cannot be reproduced draw for draw; over three
+    per-user splits x three visiting orders this model gives 0.905-0.913. So we require the band
+    0.91 +- 0.02, and the lesson's own printed figure exactly."""
+    train, test = split
+    mse = plain.rmse(test) ** 2
+    assert 0.89 <= mse <= 0.93
+    assert round(mse, 4) == 0.9075
+    assert round(plain.rmse(train) ** 2, 4) == 0.6985
+
+
+def test_accuracy_table_and_biased_beats_baseline_and_plain(split, plain, biased):
+    train, test = split
+    base = baseline.fit(train)
+    table = {name: (round(m.rmse(test), 4), round(m.mae(test), 4))
+             for name, m in (("baseline", base), ("plain", plain), ("biased", biased))}
+    assert table == {"baseline": (0.9642, 0.7584), "plain": (0.9526, 0.7430), "biased": (0.9152, 0.7216)}
+    assert biased.rmse(test) < plain.rmse(test) - 0.02
+    assert biased.rmse(test) < base.rmse(test) - 0.03
+
+
+def test_ranking_metrics_order(split, plain, biased):
+    train, test = split
+    ndcg = {name: metrics.ranking_metrics(m, test, k=10, exclude=train)["ndcg@10"]
+            for name, m in (("baseline", baseline.fit(train)), ("plain", plain), ("biased", biased))}
+    assert round(ndcg["biased"], 4) == 0.0825
+    # an undamped baseline ranks movies with one five-star rating first: almost nothing relevant
+    assert ndcg["baseline"] < 0.01 < ndcg["plain"] < ndcg["biased"]
+
+
+def test_recommendations_exclude_what_the_user_rated(split, biased):
+    train, _ = split
+    recs = biased.recommend(41, 10, exclude=train)
+    assert len(recs) == 10 and not set(recs["item"]) & set(train.user_items(41)[0])
+    assert list(recs["item"][:2]) == [312, 317]  # Titanic, Schindler's List
+
+
+def test_u1_benchmark_figure():
+    train, test = mflab.datasets.movielens_100k_split("u1")
+    params = dict(BIASED)
+    model = sgd.fit(train, params.pop("k"), **params)
+    assert round(model.rmse(test), 4) == 0.9266
+    # the lesson sets this next to Surprise SVD's published 0.934 (5-fold mean); u1 alone is harder
+    assert model.rmse(test) < 0.934
+
+
+# ----------------------------------------------------------------------------- lesson 06
+def test_lesson_06_material_recommendations_for_user_77():
+    d = mflab.datasets.synthetic_genres()
+    model = als.fit(d.train, 3, reg=0.1, iters=60, seed=d.rng)
+    n_rated = d.train.user_counts()
+    target = int(np.argmax(n_rated))
+    assert (target, n_rated[target]) == (77, 18)
+
+    items, values = d.train.user_items(target)
+    genres = np.array(d.genres)[d.movie_genres[items]]
+    profile = {g: (int((genres == g).sum()), round(float(values[genres == g].mean()), 2))
+               for g in d.genres if (genres == g).any()}
+    assert profile == {"Action": (6, 1.75), "Comedy": (2, 1.79), "SciFi": (5, 1.55), "Horror": (5, 1.92)}
+
+    recs = model.recommend(target, 8, exclude=d.train)
+    ids = recs["item"].to_numpy()
+    assert ids.tolist() == [23, 0, 8, 43, 16, 19, 4, 45]
+    predicted = model.predict(np.full(8, target), ids, clip=True)
+    assert np.round(predicted, 3).tolist() == [2.127, 2.027, 1.928, 1.917, 1.909, 1.885, 1.865, 1.856]
+    assert np.array(d.genres)[d.movie_genres[ids]].tolist() == [
+        "Action", "Drama", "SciFi", "SciFi", "Action", "Action", "Action", "Horror"]
+
+
+def test_lesson_06_biased_als_gives_sharper_genre_blocks():
+    d = mflab.datasets.synthetic_genres()
+    plain_als = als.fit(d.train, 3, reg=0.1, iters=60, seed=d.rng)
+    better = als.fit(d.train, 3, reg=1.0, iters=60, biases=True, seed=0)
+    g = d.movie_genres
+    same = (g[:, None] == g[None, :]) & ~np.eye(len(g), dtype=bool)
+    different = g[:, None] != g[None, :]
+
+    def contrast(model):
+        S = mflab.recommend.cosine_similarity(model.Q)
+        return S[same].mean() - S[different].mean()
+
+    assert contrast(better) > contrast(plain_als) + 0.5
+    assert round(better.rmse(d.test, clip=True), 4) == 0.4324
+
+
+def test_star_wars_neighbours_include_its_sequels(ml):
+    R = ml.to_ratings()
+    params = dict(BIASED)
+    model = sgd.fit(R, params.pop("k"), **params)
+    assert ml.title(49) == "Star Wars (1977)"
+    top = model.similar_items(49, 10)["item"].tolist()
+    # The Empire Strikes Back (id 172) and Return of the Jedi (id 181), 0-based 171 and 180
+    assert {171, 180} <= set(top)
+    assert top[:2] == [171, 180]
+
+
+# ----------------------------------------------------------------------------- plots added for these lessons
+def test_count_matrix_and_predicted_vs_true_draw():
+    fig, axes = plt.subplots(1, 2)
+    table = pd.DataFrame([[2, 0], [1, 3]], index=["a", "b"], columns=[0, 1])
+    assert plots.count_matrix(table, ax=axes[0]) is axes[0]
+    assert sorted(t.get_text() for t in axes[0].texts) == ["1", "2", "3"]  # zero cells left blank
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["a", "b"]
+    with pytest.raises(ValueError, match="2-D"):
+        plots.count_matrix([1, 2, 3])
+    assert plots.predicted_vs_true([1, 2, 5], [1.5, 2.5, 4.0], ax=axes[1]) is axes[1]
+    assert len(axes[1].collections) == 1 and len(axes[1].lines) == 1
+    with pytest.raises(ValueError, match="same shape"):
+        plots.predicted_vs_true([1, 2], [1.0])
+    plt.close(fig)
