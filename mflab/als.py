@@ -14,12 +14,14 @@ training loss never goes up. With ``biases=True`` the model is ``mu + b_u + b_i 
 the user step solves for ``[b_u, p_u]`` against features ``[1, q_i]`` and targets
 ``r_ui - mu - b_i`` (and the item step likewise), all inside the same alternation.
 
-Implementation: no Python loop over ratings or users. Rows (users, or items) are put in batches of
-similar rating counts once per fit; in a batch every row's rated factor rows are gathered into one
-zero-padded (rows x width x k) array, so all the Gram matrices ``Q_u^T Q_u`` of the batch come
-from one stacked matrix product, and all rows are then solved in one batched
-``numpy.linalg.solve``. :func:`solve_user` is the one-user version a student reads; the tests
-hold the batched solver to it and to ``numpy.linalg.lstsq``.
+Implementation: no Python loop over ratings or users, only over batches of them. Rows (users, or
+items) are put in batches of similar rating counts once per fit; in a batch every row's rated
+factor rows are gathered into one zero-padded (rows x width x k) array, so all the Gram matrices
+``Q_u^T Q_u`` of the batch come from one stacked matrix product and are solved by one batched
+``numpy.linalg.solve``; rows with fewer ratings than unknowns solve the equivalent, smaller
+(width x width) system instead (see :func:`_solve_dual`). Memory per batch is bounded, so the
+same code fits millions of ratings. :func:`solve_user` is the one-user version a student reads;
+the tests hold the batched solver to it and to ``numpy.linalg.lstsq``.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from ._progress import Progress
 from .factorization import Factorization
 from .sgd import _rmse
 
-_BATCH_FLOATS = 2_000_000  # gathered factor values per batch (~16 MB), whatever the data size
+_BATCH_FLOATS = 2_000_000  # gathered factor values and Gram entries per batch (~16 MB each)
 _WIDTH_STEP = 1.125  # rows whose counts differ by less than this factor share a padded width
 
 
@@ -57,9 +59,11 @@ def solve_all(grouped, X: np.ndarray, y: np.ndarray, reg: float, current: np.nda
 class _Batches:
     """The rows of a grouped table that have ratings, in batches of similar rating counts.
 
-    Built once per fit. Each batch holds its row ids, and a (rows x width) table of positions of
-    each row's ratings in the sorted order and of the other side's ids, padded to the batch's
+    Built once per fit. A batch is its row ids and a (rows x width) table of the positions of each
+    row's ratings in the sorted order (and one of the other side's ids), padded to the batch's
     largest count with -1: the solver appends a zero factor row and a zero target, which -1 picks.
+    A batch holds at most about ``_BATCH_FLOATS`` gathered values and Gram entries, so memory
+    stays bounded whatever the number of rows.
     """
 
     def __init__(self, grouped, k: int):
@@ -69,42 +73,67 @@ class _Batches:
         sorted_counts = counts[rated]
         width_class = np.floor(np.log(sorted_counts) / np.log(_WIDTH_STEP)).astype(np.int64)
         edges = np.r_[0, np.flatnonzero(np.diff(width_class)) + 1, len(rated)]
-        self.rated = rated
-        self.batches = []  # (first, last) slice of ``rated``, the other side's ids, the ratings' positions
+        self.batches = []  # (row ids, the other side's ids, the ratings' positions)
         for lo, hi in zip(edges[:-1], edges[1:]):
             width = int(sorted_counts[hi - 1])
-            per_batch = max(1, _BATCH_FLOATS // (width * (k + 1)))
+            per_batch = max(1, _BATCH_FLOATS // ((width + k + 1) * k))
             for first in range(lo, hi, per_batch):
-                last = min(first + per_batch, hi)
-                rows = rated[first:last]
+                rows = rated[first:min(first + per_batch, hi)]
                 pos = grouped.indptr[rows][:, None] + np.arange(width)
                 pos[np.arange(width) >= counts[rows][:, None]] = -1  # the zero row appended at the end
                 other = np.where(pos >= 0, grouped.other[pos], -1)
-                self.batches.append((first, last, other, pos))
+                self.batches.append((rows, other, pos))
 
     def solve(self, X, y, ridge, current):
-        """Solve every rated row's ridge problem ``(X_u^T X_u + diag(ridge)) x = X_u^T y_u``."""
+        """Solve every rated row's ridge problem ``(X_u^T X_u + diag(ridge)) x = X_u^T y_u``.
+
+        Rows without ratings keep their ``current`` value.
+        """
         k = X.shape[1]
         X_pad = np.vstack([X, np.zeros((1, k))])  # padding (-1) gathers this zero row and zero
         y_pad = np.r_[y, 0.0]  # target, so padded entries add nothing to the sums
-        A = np.empty((len(self.rated), k, k))
-        b = np.empty((len(self.rated), k, 1))
-        for first, last, other, pos in self.batches:
-            Xb = X_pad[other]  # (rows, width, k)
-            Xt = Xb.transpose(0, 2, 1)
-            A[first:last] = Xt @ Xb
-            b[first:last] = Xt @ y_pad[pos][..., None]
+        # Products of at most ~2^17 multiply-adds each: a BLAS such as OpenBLAS runs larger ones on
+        # several threads, which for matrices this small costs more than it saves (much more when
+        # the machine is busy).
+        step = max(8, 2**17 // (k * k))
         diag = np.arange(k)
-        A[:, diag, diag] += ridge
         out = current.copy()
-        try:
-            out[self.rated] = np.linalg.solve(A, b)[..., 0]
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                f"reg={ridge.max()} leaves a normal-equation matrix singular (a user or item with fewer "
-                f"ratings than unknowns, {k}); use reg > 0 (and reg_bias > 0 with biases)"
-            ) from None
+        for rows, other, pos in self.batches:
+            if other.shape[1] < k and np.all(ridge > 0):
+                out[rows] = _solve_dual(X_pad[other], y_pad[pos], ridge)
+                continue
+            A = np.zeros((len(rows), k, k))
+            b = np.zeros((len(rows), k, 1))
+            for s in range(0, other.shape[1], step):
+                Xb = X_pad[other[:, s:s + step]]  # (rows, <= step, k)
+                Xt = Xb.transpose(0, 2, 1)
+                A += Xt @ Xb
+                b += Xt @ y_pad[pos[:, s:s + step]][..., None]
+            A[:, diag, diag] += ridge
+            try:
+                out[rows] = np.linalg.solve(A, b)[..., 0]
+            except np.linalg.LinAlgError:
+                raise ValueError(
+                    f"reg={ridge.max()} leaves a normal-equation matrix singular (a user or item with "
+                    f"fewer ratings than unknowns, {k}); use reg > 0 (and reg_bias > 0 with biases)"
+                ) from None
         return out
+
+
+def _solve_dual(Xb, yb, ridge):
+    """The same ridge solutions for rows with fewer ratings (w) than unknowns (k), via a w x w system.
+
+    With ``D = diag(ridge)`` (all > 0), ``(X^T X + D)^{-1} X^T y = D^{-1} X^T (X D^{-1} X^T + I)^{-1} y``
+    (push-through identity), so each row costs a w x w solve instead of a k x k one. ``Xb`` is
+    (rows, w, k) and ``yb`` (rows, w), zero-padded; a padded entry gets a 1 on the diagonal of its
+    system and a zero target, so it contributes nothing.
+    """
+    Xs = Xb / ridge  # X D^{-1}
+    M = Xs @ Xb.transpose(0, 2, 1)
+    w = np.arange(M.shape[1])
+    M[:, w, w] += 1.0
+    z = np.linalg.solve(M, yb[..., None])
+    return (Xs.transpose(0, 2, 1) @ z)[..., 0]
 
 
 def fit(train, k: int, *, reg: float = 0.1, iters: int = 50, biases: bool = False, seed=None,

@@ -70,7 +70,8 @@ try:
     from numba import njit
 
     compiled_epoch = njit(cache=True)(epoch)
-    _compiled_sse = njit(cache=True)(_sse)
+    # a reported RMSE does not depend on the order of its sum, so let it vectorise (3x faster)
+    _compiled_sse = njit(cache=True, fastmath=True)(_sse)
 except ImportError:  # numba is a dependency, but a student can still read and run the lesson without it
     compiled_epoch = epoch
     _compiled_sse = None
@@ -133,13 +134,17 @@ def fit(train, k: int, *, lr: float = 0.005, reg: float = 0.02, epochs: int = 20
     mu = train.mean() if biases else 0.0
     b_u, b_i = np.zeros(train.n_users), np.zeros(train.n_items)
     run = compiled_epoch if compiled else epoch
+    users, items, values = train.user, train.item, train.value
     order = np.arange(len(train))
     history = {"train_rmse": []} | ({"test_rmse": []} if test is not None else {})
     report = Progress("SGD epoch", epochs, enabled=progress)
     for n in range(epochs):
         if shuffle:
-            order = rng.permutation(len(train))
-        sse = run(train.user, train.item, train.value, order, P, Q, b_u, b_i, mu, lr, reg, biases)
+            # Visit the ratings of a shuffled copy front to back: the same updates as passing the
+            # permutation as ``order``, without a jump in memory to fetch each rating.
+            shuffled = rng.permutation(len(train))
+            users, items, values = train.user[shuffled], train.item[shuffled], train.value[shuffled]
+        sse = run(users, items, values, order, P, Q, b_u, b_i, mu, lr, reg, biases)
         if not (np.isfinite(sse) and np.isfinite(P).all() and np.isfinite(Q).all()):
             raise DivergenceError(
                 f"SGD diverged in epoch {n + 1}: the squared error became {sse} with lr={lr}. "

@@ -62,8 +62,8 @@ def loss(k: int, *, reg: bool = False, biases: bool = False) -> Loss:
     """``L = (r - r_hat)^2 [+ lambda (|p|^2 + |q|^2 [+ b_u^2 + b_i^2])]`` for k factors."""
     k = _checks.positive_int("k", k)
     r, b_u, b_i, mu = sp.symbols("r b_u b_i mu", real=True)
-    p = sp.Matrix(sp.symbols(f"p_:{k}", real=True))
-    q = sp.Matrix(sp.symbols(f"q_:{k}", real=True))
+    p = sp.ImmutableMatrix(sp.symbols(f"p_:{k}", real=True))
+    q = sp.ImmutableMatrix(sp.symbols(f"q_:{k}", real=True))
     prediction = p.dot(q) + (mu + b_u + b_i if biases else 0)
     params = {"p": p, "q": q} | ({"b_u": b_u, "b_i": b_i} if biases else {})
     penalty = lam * sum(_squared_norm(v) for v in params.values()) if reg else sp.Integer(0)
@@ -79,7 +79,6 @@ def _diff(expr, v):
     return v.applyfunc(lambda x: sp.diff(expr, x)) if isinstance(v, sp.MatrixBase) else sp.diff(expr, v)
 
 
-@lru_cache(maxsize=None)
 def gradients(k: int, *, reg: bool = False, biases: bool = False, in_error: bool = False) -> dict:
     """``{name: dL/d(name)}`` for ``name`` in ``p``, ``q`` (k x 1 matrices) and ``b_u``, ``b_i``.
 
@@ -88,6 +87,11 @@ def gradients(k: int, *, reg: bool = False, biases: bool = False, in_error: bool
     rule, ``dL/dv = dL/de * de/dv + (d penalty/dv)``, which reads like the update equations
     (e.g. ``-2 e q + 2 lambda p``). Both are the same function once ``e = r - r_hat``.
     """
+    return dict(_gradients(k, reg, biases, in_error))
+
+
+@lru_cache(maxsize=None)
+def _gradients(k, reg, biases, in_error):
     L = loss(k, reg=reg, biases=biases)
     if not in_error:
         return {name: _diff(L.expr, v) for name, v in L.params.items()}
@@ -100,13 +104,17 @@ def gradients(k: int, *, reg: bool = False, biases: bool = False, in_error: bool
     return out
 
 
-@lru_cache(maxsize=None)
 def update_rule(k: int, *, reg: bool = False, biases: bool = False) -> dict:
     """SGD's update ``v <- v - (alpha / 2) dL/dv`` for every parameter, in terms of ``e``.
 
     ``alpha`` is mflab's ``lr``: the factor 2 of the squared error is folded into it, as in
     :mod:`mflab.sgd` (so ``p <- p + alpha (e q - lambda p)``).
     """
+    return dict(_update_rule(k, reg, biases))
+
+
+@lru_cache(maxsize=None)
+def _update_rule(k, reg, biases):
     L = loss(k, reg=reg, biases=biases)
     out = {}
     for name, g in gradients(k, reg=reg, biases=biases, in_error=True).items():
@@ -206,13 +214,19 @@ class Ridge(NamedTuple):
 
     ``objective = sum_j (y_j - x_j . w)^2 + lambda |w|^2`` with ``X`` (n x k, rows ``x_j``: the
     factors of the items the user rated), ``y`` (n x 1, their ratings) and ``w`` (k x 1).
-    ``gradient`` is its gradient in ``w``; ``solution`` what :func:`sympy.solve` returns for
-    ``gradient = 0``; ``closed_form`` is ``(X^T X + lambda I)^{-1} X^T y``; ``matches`` says
-    whether sympy finds the two identical; ``solve(X, y, reg)`` evaluates ``solution`` in numpy.
+    ``gradient`` is its gradient in ``w``, which sympy writes as the linear system
+    ``gradient = A w - b`` (:func:`sympy.linear_eq_to_matrix`). ``matches`` is True when sympy
+    finds ``A = 2 (X^T X + lambda I)`` and ``b = 2 X^T y`` identically, i.e. ``gradient = 0`` is
+    the normal equations. ``solution`` is sympy's solution of ``A w = b`` (one fraction per entry
+    when k <= 2), ``closed_form`` is
+    ``(X^T X + lambda I)^{-1} X^T y``, and ``solve(X, y, reg)`` evaluates ``A`` and ``b`` in numpy
+    and solves for ``w``.
     """
 
     objective: sp.Expr
     gradient: sp.Matrix
+    A: sp.Matrix
+    b: sp.Matrix
     solution: sp.Matrix
     closed_form: sp.Matrix
     matches: bool
@@ -224,7 +238,7 @@ class Ridge(NamedTuple):
 
 @lru_cache(maxsize=None)
 def normal_equations(n: int, k: int) -> Ridge:
-    """Set the ridge gradient to zero and solve it symbolically (keep ``n``, ``k`` <= 3: it is exact algebra)."""
+    """Set the ridge gradient to zero and solve it symbolically (exact algebra: keep ``k`` small)."""
     n = _checks.positive_int("n", n)
     k = _checks.positive_int("k", k)
     X = sp.Matrix(n, k, lambda j, f: sp.Symbol(f"x_{j}{f}", real=True))
@@ -233,20 +247,28 @@ def normal_equations(n: int, k: int) -> Ridge:
     residual = y - X * w
     objective = residual.dot(residual) + lam * w.dot(w)
     gradient = w.applyfunc(lambda v: sp.diff(objective, v))
-    found = sp.solve(list(gradient), list(w), dict=True)
-    if len(found) != 1:
-        raise ArithmeticError(f"sympy found {len(found)} solutions of the normal equations; expected one")
-    solution = w.subs(found[0])
-    closed_form = (X.T * X + lam * sp.eye(k)).inv() * X.T * y
-    matches = all(sp.cancel(a - b) == 0 for a, b in zip(solution, closed_form))
-    f = sp.lambdify([list(X), list(y), lam], solution, "numpy")
+    A, b = sp.linear_eq_to_matrix(list(gradient), list(w))  # gradient = A w - b, linear in w
+    normal = X.T * X + lam * sp.eye(k)
+    matches = (A - 2 * normal).applyfunc(sp.expand).is_zero_matrix and \
+        (b - 2 * X.T * y).applyfunc(sp.expand).is_zero_matrix
+    # LUsolve rather than sympy.solve: the same exact answer, but a fraction of a second instead of
+    # minutes at k = 3. Cancelling it to one fraction per entry is quick only for k <= 2.
+    solution = A.LUsolve(b)
+    if k <= 2:
+        solution = solution.applyfunc(sp.cancel)
+    closed_form = normal.inv() * X.T * y
+    f_A = sp.lambdify([list(X), lam], A, "numpy")
+    f_b = sp.lambdify([list(X), list(y)], b, "numpy")
 
     def solve(X_value, y_value, reg):
-        """``w`` for numeric ``X`` (n x k), ``y`` (n,) and ``reg`` (lambda), from the sympy solution."""
+        """``w`` for numeric ``X`` (n x k), ``y`` (n,) and ``reg`` (lambda): ``A w = b`` in numpy."""
         X_value = np.asarray(X_value, dtype=float)
         y_value = np.asarray(y_value, dtype=float).ravel()
         if X_value.shape != (n, k) or y_value.shape != (n,):
             raise ValueError(f"X must be ({n}, {k}) and y ({n},); got {X_value.shape} and {y_value.shape}")
-        return np.asarray(f(list(X_value.ravel()), list(y_value), float(reg)), dtype=float).ravel()
+        reg = _checks.nonnegative("reg", reg)
+        A_value = np.asarray(f_A(list(X_value.ravel()), reg), dtype=float)
+        b_value = np.asarray(f_b(list(X_value.ravel()), list(y_value)), dtype=float)
+        return np.linalg.solve(A_value, b_value).ravel()
 
-    return Ridge(objective, gradient, solution, closed_form, matches, X, y, w, solve)
+    return Ridge(objective, gradient, A, b, solution, closed_form, bool(matches), X, y, w, solve)
