@@ -79,7 +79,7 @@ def child(method: str, n_ratings: int, k: int, iters: int) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[500_000, 1_000_000, 2_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000, 2_000_000])
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--iters", type=int, default=5, help="ALS sweeps and SGD epochs (default 5)")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
@@ -97,8 +97,9 @@ def main(argv=None):
              f"{'peak RSS MB':>11}  {'fit peak MB':>11}  {'train RMSE':>10}"
     print(header)
     print("-" * len(header))
+    lines = {}
     for method in ("als", "sgd"):
-        previous = None
+        previous, points = None, []
         for n in sorted(args.sizes):
             out = subprocess.run([sys.executable, __file__, "--k", str(args.k), "--iters", str(args.iters),
                                   "--child", method, str(n)], capture_output=True, text=True)
@@ -110,12 +111,23 @@ def main(argv=None):
             marginal = "" if previous is None else \
                 f"{(r['seconds'] - previous[1]) / ((n - previous[0]) / 1e6) / args.iters:9.3f}"
             previous = (n, r["seconds"])
+            points.append(previous)
             print(f"{method:<6}  {n:>10,}  {r['seconds']:7.2f}  {per:9.3f}  {marginal:>9}  {r['maxrss_mb']:11.0f}  "
                   f"{r['fit_peak_mb']:11.0f}  {r['train_rmse']:10.4f}", flush=True)
-    print(f"\ns/M/sweep: fit seconds per million ratings per sweep (ALS) or epoch (SGD); marginal: the same "
-          f"for the ratings added since the previous size. ALS also pays a cost per user and item "
-          f"(one small solve each, {N_USERS + N_ITEMS:,} rows at every size), so its s/M/sweep falls as "
-          f"ratings grow while the marginal cost stays about flat: time is linear in the ratings.")
+        lines[method] = points
+    print("\ns/M/sweep: fit seconds per million ratings per sweep (ALS) or epoch (SGD); marginal: the same "
+          "for the ratings added since the previous size.")
+    print("Straight line through the points, seconds = a + b x (millions of ratings), least squares:")
+    for method, points in lines.items():
+        if len(points) < 3:
+            continue
+        n, t = np.array(points, dtype=float).T
+        b, a = np.polyfit(n / 1e6, t, 1)
+        worst = np.max(np.abs(t - (a + b * n / 1e6)) / t)
+        print(f"  {method}: a = {a:.2f} s, b = {b:.2f} s per million ratings; the farthest point is "
+              f"{100 * worst:.0f}% off the line")
+    print(f"(a is what a fit pays whatever the ratings: ALS solves one small system for each of the "
+          f"{N_USERS + N_ITEMS:,} users and items in every sweep.)")
     return 0
 
 

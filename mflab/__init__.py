@@ -6,11 +6,11 @@ Every model is fitted by a module's ``fit`` and returned as a :class:`Factorizat
     model = als.fit(train, k=3, reg=0.1, iters=60, seed=rng)
     model.rmse(test)
 """
-from . import als, baseline, datasets, metrics, recommend, sgd, splits, svd
+from . import als, baseline, checks, datasets, metrics, recommend, sgd, splits, svd
 from .factorization import ColdStartError, Factorization
 from .ratings import Ratings
 from .show import show
 
 __all__ = ["Ratings", "Factorization", "ColdStartError", "baseline", "svd", "als", "sgd", "metrics",
-           "recommend", "splits", "datasets", "show"]
+           "recommend", "splits", "datasets", "show", "checks"]
 __version__ = "0.1.0"

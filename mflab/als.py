@@ -151,8 +151,9 @@ def fit(train, k: int, *, reg: float = 0.1, iters: int = 50, biases: bool = Fals
 
     so user u's solve for ``[b_u, p_u]`` uses the ridge ``diag(reg_bias, reg, ..., reg)``.
     ``reg_bias=None`` (the default) means ``reg_bias = reg``. A bias is one number per user or
-    item and needs less shrinking than k factors: on MovieLens 100K (u1) ``k=10, reg=12,
-    reg_bias=2, iters=15`` reaches test RMSE 0.922 where ``reg_bias=reg`` gives 0.926.
+    item and needs less shrinking than k factors: on MovieLens 100K, ``k=20, reg=15, reg_bias=5,
+    iters=15`` (chosen on a validation split by bench/als_search.py) reaches u1 test RMSE 0.9255,
+    where ``reg_bias=reg`` gives 0.9320.
     """
     _checks.ratings("train", train)
     k = _checks.positive_int("k", k)

@@ -120,11 +120,19 @@ def project_2d(Q):
     """Coordinates of the rows of ``Q`` on its two leading singular directions, and those directions.
 
     Returns ``(coords, directions)``: ``coords = Q V_2`` (n x 2) and ``V_2`` (k x 2), so other
-    vectors in the same space (users) can be projected with ``P @ directions``.
+    vectors in the same space (users) can be projected with ``P @ directions``. A singular direction
+    is only defined up to its sign, so each is oriented to give the row farthest along it a positive
+    coordinate: the same picture on every machine and BLAS.
     """
+    Q = np.asarray(Q, dtype=float)
+    if Q.ndim != 2 or Q.shape[0] < 1 or Q.shape[1] < 2:
+        raise ValueError(f"Q must be a 2-D array with at least one row and two columns; got shape {Q.shape}")
     _, _, Vt = np.linalg.svd(Q, full_matrices=False)
     directions = Vt[:2].T
-    return Q @ directions, directions
+    coords = Q @ directions
+    signs = np.sign(coords[np.abs(coords).argmax(axis=0), [0, 1]])
+    signs[signs == 0] = 1.0
+    return coords * signs, directions * signs
 
 
 def singular_values(s, *, ax=None, n=None, label=None, mark=None, log=True, title="Singular values"):

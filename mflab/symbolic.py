@@ -14,7 +14,8 @@ By the chain rule (``de/dp = -q``, ``de/dq = -p``, ``de/db_u = de/db_i = -1``)::
 and a gradient step of size ``alpha / 2`` (``mflab.sgd`` folds the 2 into its ``lr``) is SGD's
 update ``p <- p + alpha (e q - lambda p)`` and so on. Nothing here is typed by hand: sympy
 differentiates the loss and :func:`sympy.lambdify` turns the results into numpy functions, which
-the tests hold against what :func:`mflab.sgd.step` applies and against finite differences.
+the tests hold against what :func:`mflab.sgd.step` applies and against finite differences
+(:func:`finite_difference_gradients`, which only evaluates the loss and differentiates nothing).
 
 :func:`normal_equations` does the same for ALS's per-user step: it sets the gradient of
 ``sum_j (y_j - x_j . w)^2 + lambda |w|^2`` to zero, solves, and checks that the solution is
@@ -31,7 +32,7 @@ import sympy as sp
 from . import _checks
 
 __all__ = ["Loss", "loss", "gradients", "update_rule", "numeric_loss", "numeric_gradients", "sgd_update",
-           "Ridge", "normal_equations"]
+           "finite_difference_gradients", "Ridge", "normal_equations"]
 
 alpha = sp.Symbol("alpha", positive=True)   # the learning rate, mflab's ``lr``
 lam = sp.Symbol("lambda", nonnegative=True)  # the regularisation strength, mflab's ``reg``
@@ -206,6 +207,34 @@ def sgd_update(r, p, q, *, lr, reg=0.0, b_u=0.0, b_i=0.0, mu=0.0, biases=False, 
     err = float(residual(*args)) if e is None else float(e)
     new = {name: _as_result(f(*args, lr, err)) for name, f in rules.items()}
     return new["p"], new["q"], new.get("b_u", float(b_u)), new.get("b_i", float(b_i))
+
+
+def finite_difference_gradients(r, p, q, *, reg=0.0, b_u=0.0, b_i=0.0, mu=0.0, biases=False, h=1e-5) -> dict:
+    """The gradients of the loss by central differences ``(L(v + h) - L(v - h)) / (2 h)``.
+
+    Each parameter is nudged up and down by ``h`` in turn and only the loss is evaluated, so this
+    is a check that shares nothing with the derivation. ``L`` is quadratic in any one parameter, so
+    central differences are exact here up to rounding (about ``1e-16 * L / h``). Same arguments
+    and result as ``numeric_gradients(k, reg=True, biases=biases)``.
+    """
+    h = _checks.positive("h", h)
+    point = {"p": np.array(p, dtype=float).ravel(), "q": np.array(q, dtype=float).ravel()}
+    if biases:
+        point |= {"b_u": np.array([b_u], dtype=float), "b_i": np.array([b_i], dtype=float)}
+    L = numeric_loss(_checks.positive_int("k (the length of p)", len(point["p"])), reg=True, biases=bool(biases))
+
+    def loss_at(v):
+        return L(r, v["p"], v["q"], v["b_u"][0] if biases else b_u, v["b_i"][0] if biases else b_i, mu, reg)
+
+    grads = {}
+    for name, value in point.items():
+        grads[name] = np.empty_like(value)
+        for j in range(len(value)):
+            up, down = ({n: x.copy() for n, x in point.items()} for _ in range(2))
+            up[name][j] += h
+            down[name][j] -= h
+            grads[name][j] = (loss_at(up) - loss_at(down)) / (2 * h)
+    return {name: g if name in ("p", "q") else float(g[0]) for name, g in grads.items()}
 
 
 # ----------------------------------------------------------------------------- ALS: normal equations

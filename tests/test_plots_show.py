@@ -31,3 +31,24 @@ def test_show_returns_the_real_source():
     src = mflab.show(mflab.sgd.epoch)
     assert src.startswith("def epoch(") and "P[u, f] += lr * (e * q_if - reg * p_uf)" in src
     assert "```python" in src._repr_markdown_()
+
+
+def test_project_2d_is_the_svd_projection_with_a_fixed_sign():
+    X = np.random.default_rng(1).normal(size=(30, 4))
+    coords, directions = plots.project_2d(X)
+    _, s, Vt = np.linalg.svd(X)
+    # up to sign, the directions are the two leading right singular vectors
+    np.testing.assert_allclose(np.abs(directions), np.abs(Vt[:2].T), atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(coords, axis=0), s[:2])
+    # the farthest row along each direction is on the positive side
+    assert np.all(coords[np.abs(coords).argmax(axis=0), [0, 1]] > 0)
+    # a different sign from the SVD (here: negating X) gives the same picture of -X's rows
+    flipped, _ = plots.project_2d(-X)
+    np.testing.assert_allclose(np.abs(flipped), np.abs(coords), atol=1e-12)
+    assert np.all(flipped[np.abs(flipped).argmax(axis=0), [0, 1]] > 0)
+
+
+def test_project_2d_rejects_a_vector():
+    import pytest
+    with pytest.raises(ValueError, match="Q must be a 2-D array"):
+        plots.project_2d(np.ones(5))

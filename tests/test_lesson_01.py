@@ -1,0 +1,217 @@
+"""The figures lesson 01 (a toy matrix, factorized with SGD) prints, held through the mflab API.
+
+Each test fits exactly what the lesson fits, so a package change that moves a printed number fails
+here, fast, before nbval runs the notebook.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mflab
+from mflab import als, sgd
+
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "01_toy_sgd.ipynb"
+SETTINGS = dict(lr=0.01, reg=0.02, epochs=500, shuffle=False)
+
+
+@pytest.fixture(scope="module")
+def R():
+    return mflab.datasets.toy_matrix()
+
+
+@pytest.fixture(scope="module")
+def train(R):
+    return mflab.Ratings.from_dense(R)
+
+
+@pytest.fixture(scope="module")
+def init():
+    """The material's start: 0.1 x standard normal after np.random.seed(42), P then Q."""
+    legacy = np.random.RandomState(42)
+    return 0.1 * legacy.randn(5, 2), 0.1 * legacy.randn(4, 2)
+
+
+@pytest.fixture(scope="module")
+def model(train, init):
+    return sgd.fit(train, k=2, biases=False, init=init, **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def missing(R):
+    return np.argwhere(np.isnan(R))
+
+
+def fit_plain(ratings, k, seed):
+    return sgd.fit(ratings, k=k, biases=False, seed=seed, **SETTINGS)
+
+
+def fit_biased(ratings, k, seed):
+    return sgd.fit(ratings, k=k, biases=True, seed=seed, **SETTINGS)
+
+
+def held_out_mse(train, fit, seeds=(0, 1, 2)):
+    """Exercise 1's leave-one-out: every rating except item 2's only one, predicted (clipped) by a
+    model fitted without it, squared errors averaged over the seeds."""
+    rows = np.arange(len(train))
+    held = [t for t in rows if train.item_counts()[train.item[t]] > 1]
+    errors = [[fit(train.subset(rows != t), seed).predict_ratings(train.subset([t]), clip=True)[0] - train.value[t]
+               for t in held] for seed in seeds]
+    return float(np.mean(np.square(errors)))
+
+
+# ----------------------------------------------------------------------------- the data
+def test_toy_matrix_has_13_observed_cells(R, train):
+    assert R.shape == (5, 4)
+    assert int((~np.isnan(R)).sum()) == 13 == len(train)
+    assert train.user_counts().tolist() == [3, 2, 3, 2, 3]
+    assert train.item_counts().tolist() == [4, 3, 1, 5]
+    # item 2's single rating is user 4's 5
+    assert train.user[train.item == 2].tolist() == [4] and train.value[train.item == 2].tolist() == [5.0]
+    # the lesson's listing: cells row by row
+    assert train.user.tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4]
+    assert train.item.tolist() == [0, 1, 3, 0, 3, 0, 1, 3, 0, 3, 1, 2, 3]
+
+
+# ----------------------------------------------------------------------------- the k = 2 fit
+def test_update_uses_the_old_p_u(model):
+    """The lesson says mflab's q_i update uses p_u from before this rating's update."""
+    p, q, r, lr, reg = np.array([0.3, -0.2]), np.array([0.5, 0.4]), 4.0, 0.1, 0.05
+    e = r - p @ q
+    p_new, q_new, _, _ = sgd.step(r, p, q, lr=lr, reg=reg)
+    np.testing.assert_allclose(p_new, p + lr * (e * q - reg * p))
+    np.testing.assert_allclose(q_new, q + lr * (e * p - reg * q))  # old p, not p_new
+    assert not np.allclose(q_new, q + lr * (e * p_new - reg * q))
+    assert "p_uf, q_if = P[u, f], Q[i, f]" in mflab.show(sgd.epoch)
+
+
+def test_training_mse_curve(train, init, model):
+    mse = np.square(model.history["train_rmse"])
+    assert len(mse) == 500
+    assert round(mflab.Factorization(*init).rmse(train) ** 2, 4) == 10.6240
+    assert round(float(np.mean(train.value ** 2)), 4) == 10.6154
+    printed = {1: 10.6176, 10: 10.5666, 25: 10.2732, 50: 5.4356, 100: 0.8667, 200: 0.0252, 300: 0.0072, 500: 0.0015}
+    assert {n: round(float(mse[n - 1]), 4) for n in printed} == printed
+    assert round(model.history["train_rmse"][-1], 4) == 0.0387
+    # the shoulder near the best single-factor error (exercise 1's k = 1) around epoch 80
+    assert 2.1 < mse[79] < 2.3
+
+
+def test_history_is_the_mse_over_observed_cells(train, model):
+    residual = train.value - model.predict_ratings(train)
+    assert np.isclose(np.mean(residual ** 2), model.history["train_rmse"][-1] ** 2)
+    assert round(float(np.abs(residual).max()), 4) == 0.0653
+    np.testing.assert_allclose(model.predict_all()[~np.isnan(mflab.datasets.toy_matrix())], train.value, atol=0.07)
+
+
+def test_filled_in_cells(model, missing):
+    assert missing.tolist() == [[0, 2], [1, 1], [1, 2], [2, 2], [3, 1], [3, 2], [4, 0]]
+    pred = model.predict(missing[:, 0], missing[:, 1])
+    assert np.round(pred, 2).tolist() == [4.96, 2.38, 4.16, 5.62, 0.86, 4.65, 1.35]
+
+
+def test_factor_structure(model):
+    P, Q = model.P, model.Q
+    np.testing.assert_array_equal(np.round(P, 2), [[-1.95, -1.31], [-1.61, -0.98], [-1.76, 1.33],
+                                                   [-1.47, 1.01], [-1.60, 0.90]])
+    np.testing.assert_array_equal(np.round(Q, 2), [[-1.62, -1.37], [-1.06, -0.69], [-2.85, 0.46], [-1.60, 1.60]])
+    # factor 1: one sign for every user and item, so its products are all positive (the level)
+    assert (np.sign(P[:, 0]) == np.sign(P[0, 0])).all() and (np.sign(Q[:, 0]) == np.sign(P[0, 0])).all()
+    # factor 2: users 0-1 and items 0-1 on one side, users 2-4 and item 3 on the other
+    camp = np.sign(P[0, 1])
+    assert (np.sign(P[:2, 1]) == camp).all() and (np.sign(P[2:, 1]) == -camp).all()
+    assert (np.sign(Q[:2, 1]) == camp).all() and np.sign(Q[3, 1]) == -camp
+
+
+def test_item_2_depends_on_the_start(train, missing):
+    rows = []
+    for seed in range(5):
+        m = fit_plain(train, 2, seed)
+        rows.append(list(m.predict(missing[:, 0], missing[:, 1])) + [m.history["train_rmse"][-1] ** 2])
+    runs = np.array(rows)
+    spread = runs.max(axis=0) - runs.min(axis=0)
+    assert np.round(runs[:, :7], 2).tolist() == [
+        [2.91, 2.39, 2.55, 6.00, 0.90, 4.88, 1.18],
+        [3.75, 2.39, 3.22, 5.87, 0.89, 4.81, 1.24],
+        [4.08, 2.39, 3.47, 5.83, 0.88, 4.79, 1.25],
+        [-4.62, 2.38, -3.44, 5.33, 1.12, 3.96, 0.40],
+        [3.31, 2.39, 2.87, 5.95, 0.90, 4.86, 1.20],
+    ]
+    assert np.round(runs[:, 7], 4).tolist() == [0.0008, 0.0009, 0.0010, 0.0097, 0.0008]
+    assert np.round(spread, 2)[:7].tolist() == [8.70, 0.01, 6.92, 0.67, 0.24, 0.92, 0.85]
+    assert round(spread[7], 4) == 0.0089
+    # item 2's cells for users 0 and 1 swing far more than any cell of items 0 and 1
+    assert min(spread[0], spread[2]) > 5 * max(spread[1], spread[4], spread[6])
+
+
+def test_material_variant_differs_only_slightly(R, train, init, model):
+    """The material's loop (q_i updated with the new p_u), from the same start and order."""
+    P, Q = (a.copy() for a in init)
+    for _ in range(500):
+        for u, i, r in zip(train.user, train.item, train.value):
+            e = r - P[u] @ Q[i]
+            P[u] += 0.01 * (e * Q[i] - 0.02 * P[u])
+            Q[i] += 0.01 * (e * P[u] - 0.02 * Q[i])
+    variant = mflab.Factorization(P, Q)
+    gap = np.abs(variant.predict_all() - model.predict_all())
+    assert round(variant.rmse(train) ** 2, 4) == 0.0015
+    assert round(float(gap[~np.isnan(R)].max()), 4) == 0.0016
+    assert round(float(gap[np.isnan(R)].max()), 4) == 0.0587
+    assert np.unravel_index(gap.argmax(), gap.shape) == (0, 2)  # on item 2, the unconstrained item
+    assert gap.max() > 0  # the two loops really differ
+
+
+# ----------------------------------------------------------------------------- exercises
+def test_exercise_1_training_error_against_k(train):
+    mse = [round(fit_plain(train, k, 0).history["train_rmse"][-1] ** 2, 4) for k in (1, 2, 3, 4)]
+    assert mse == [2.1572, 0.0008, 0.0010, 0.0008]
+
+
+def test_exercise_1_and_3_held_out_error(train):
+    rows = np.arange(len(train))
+    held = [t for t in rows if train.item_counts()[train.item[t]] > 1]
+    assert len(held) == 12
+    mean_only = np.mean([(train.subset(rows != t).mean() - train.value[t]) ** 2 for t in held])
+    assert round(float(mean_only), 4) == 3.2598
+    plain = [held_out_mse(train, lambda r, s: fit_plain(r, k, s)) for k in (1, 2, 3, 4)]
+    biased = [held_out_mse(train, lambda r, s: fit_biased(r, k, s)) for k in (1, 2, 3, 4)]
+    assert np.round(plain, 4).tolist() == [10.6615, 6.3843, 5.4532, 5.7721]
+    assert np.round(biased, 4).tolist() == [4.5631, 4.7901, 3.6744, 3.7136]
+    # the lesson's reading: memorising, not generalising; biases help at every k
+    assert all(p > 1000 * fit_plain(train, k, 0).history["train_rmse"][-1] ** 2 for k, p in zip((2, 3, 4), plain[1:]))
+    assert all(b < p for b, p in zip(biased, plain))
+    assert min(plain + biased) > mean_only
+
+
+def test_exercise_2_als(train, model, missing):
+    m = als.fit(train, k=2, reg=0.02, iters=30, seed=0)
+    als_mse = np.square(m.history["train_rmse"])
+    assert {n: round(float(als_mse[n - 1]), 4) for n in (1, 2, 5, 10, 30)} == \
+        {1: 0.7837, 2: 0.0731, 5: 0.0095, 10: 0.0036, 30: 0.0006}
+    sgd_mse = np.square(model.history["train_rmse"])
+    assert int(np.argmax(sgd_mse <= als_mse[4])) + 1 == 277
+    assert np.round(m.predict(missing[:, 0], missing[:, 1]), 2).tolist() == [2.49, 2.40, 2.21, 5.98, 0.90, 4.84, 1.18]
+
+
+def test_exercise_3_biases(train, init, model, missing):
+    m = sgd.fit(train, k=2, biases=True, init=init, **SETTINGS)
+    assert round(m.mu, 4) == 2.7692 == round(train.mean(), 4)
+    assert np.round(m.user_bias, 2).tolist() == [0.32, -0.17, 0.24, -0.24, -0.04]
+    assert np.round(m.item_bias, 2).tolist() == [-0.08, -1.06, 1.53, -0.02]
+    assert int(np.argmax(m.item_bias)) == 2 and int(np.argmin(m.item_bias)) == 1
+    assert round(m.history["train_rmse"][-1] ** 2, 4) == 0.0007
+    assert np.round(m.predict(missing[:, 0], missing[:, 1]), 2).tolist() == [3.54, 2.27, 3.28, 5.59, 0.75, 4.81, 1.42]
+
+
+# ----------------------------------------------------------------------------- the notebook's frame
+def test_notebook_navigation_and_solutions():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])
+    assert first.startswith("# Lesson 01 · ")
+    nav = "[Contents](../README.md) · [Lesson 02 →](02_gradients_with_sympy.ipynb)"
+    assert nav in first and nav in last
+    solutions = [c for c in cells if "solution" in c["metadata"].get("tags", [])]
+    assert len(solutions) >= 3
+    assert all(c["metadata"]["jupyter"]["source_hidden"] for c in solutions)
+    assert "mflab.show(sgd.epoch)" in "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
