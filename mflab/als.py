@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _history
 from ._progress import Progress
 from .factorization import Factorization
-from .sgd import _rmse
 
 _BATCH_FLOATS = 2_000_000  # gathered factor values and Gram entries per batch (~16 MB each)
 _WIDTH_STEP = 1.125  # rows whose counts differ by less than this factor share a padded width
@@ -189,8 +188,8 @@ def fit(train, k: int, *, reg: float = 0.1, iters: int = 50, biases: bool = Fals
         else:
             P = user_rows.solve(Q, by_user.value, ridge, P)
             Q = item_rows.solve(P, by_item.value, ridge, Q)
-        history["train_rmse"].append(_rmse(train, P, Q, mu, b_u, b_i))
+        history["train_rmse"].append(_history.rmse(train, P, Q, mu, b_u, b_i))
         if test is not None:
-            history["test_rmse"].append(_rmse(test, P, Q, mu, b_u, b_i))
+            history["test_rmse"].append(_history.rmse(test, P, Q, mu, b_u, b_i))
         report.step(history)
     return Factorization.from_training(train, P, Q, mu, b_u, b_i, history=history, method="als", params=params)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _history
 from ._progress import Progress
 from .factorization import Factorization
 
@@ -51,43 +51,12 @@ def epoch(users, items, values, order, P, Q, b_u, b_i, mu, lr, reg, biases):
     return sse
 
 
-def _sse(users, items, values, P, Q, b_u, b_i, mu):
-    """Sum of squared errors of the model on the given ratings (for ``history``), without the
-    (n_ratings x k) temporaries that ``Factorization.predict`` builds."""
-    k = P.shape[1]
-    sse = 0.0
-    for t in range(len(values)):
-        u, i = users[t], items[t]
-        dot = 0.0
-        for f in range(k):
-            dot += P[u, f] * Q[i, f]
-        e = values[t] - (mu + b_u[u] + b_i[i] + dot)
-        sse += e * e
-    return sse
-
-
 try:
     from numba import njit
 
     compiled_epoch = njit(cache=True)(epoch)
-    # a reported RMSE does not depend on the order of its sum, so let it vectorise (3x faster)
-    _compiled_sse = njit(cache=True, fastmath=True)(_sse)
 except ImportError:  # numba is a dependency, but a student can still read and run the lesson without it
     compiled_epoch = epoch
-    _compiled_sse = None
-
-
-def _rmse(ratings, P, Q, mu, b_u, b_i) -> float:
-    """Training or test RMSE of ``mu + b_u + b_i + P Q^T`` on ``ratings``, used by every fit's history."""
-    if _compiled_sse is not None:
-        sse = _compiled_sse(ratings.user, ratings.item, ratings.value, P, Q, b_u, b_i, float(mu))
-    else:
-        sse = 0.0
-        for s in range(0, len(ratings), 100_000):
-            u, i = ratings.user[s:s + 100_000], ratings.item[s:s + 100_000]
-            e = ratings.value[s:s + 100_000] - (mu + b_u[u] + b_i[i] + np.einsum("nk,nk->n", P[u], Q[i]))
-            sse += float(e @ e)
-    return float(np.sqrt(sse / len(ratings)))
 
 
 def step(r, p, q, *, lr, reg=0.0, b_u=0.0, b_i=0.0, mu=0.0, biases=False):
@@ -150,9 +119,9 @@ def fit(train, k: int, *, lr: float = 0.005, reg: float = 0.02, epochs: int = 20
                 f"SGD diverged in epoch {n + 1}: the squared error became {sse} with lr={lr}. "
                 f"The learning rate is too large for this data; try lr={lr / 10:g}."
             )
-        history["train_rmse"].append(_rmse(train, P, Q, mu, b_u, b_i))
+        history["train_rmse"].append(_history.rmse(train, P, Q, mu, b_u, b_i))
         if test is not None:
-            history["test_rmse"].append(_rmse(test, P, Q, mu, b_u, b_i))
+            history["test_rmse"].append(_history.rmse(test, P, Q, mu, b_u, b_i))
         report.step(history)
     params = {"k": k, "lr": lr, "reg": reg, "epochs": epochs, "biases": biases, "shuffle": shuffle,
               "init_scale": init_scale}

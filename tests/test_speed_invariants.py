@@ -8,10 +8,7 @@ import pytest
 from mflab import Ratings, als, sgd
 
 
-def stacked_ridge(X, y, ridge):
-    """argmin |X x - y|^2 + sum ridge_j x_j^2, as least squares on [X; sqrt(diag ridge)] x = [y; 0]."""
-    A = np.vstack([X, np.diag(np.sqrt(ridge))])
-    return np.linalg.lstsq(A, np.r_[y, np.zeros(len(ridge))], rcond=None)[0]
+from _reference import stacked_ridge
 
 
 @pytest.fixture
@@ -72,6 +69,15 @@ def test_history_is_the_models_rmse(uneven, fit):
     m = fit(uneven)
     assert m.history["train_rmse"][-1] == pytest.approx(m.rmse(uneven), rel=1e-10)
     assert m.history["test_rmse"][-1] == pytest.approx(m.rmse(uneven), rel=1e-10)
+
+
+def test_history_rmse_without_numba_is_the_same_number(uneven, monkeypatch):
+    from mflab import _history
+
+    m = als.fit(uneven, 3, reg=0.5, iters=2, biases=True, seed=0)
+    compiled = _history.rmse(uneven, m.P, m.Q, m.mu, m.user_bias, m.item_bias)
+    monkeypatch.setattr(_history, "_compiled_sse", None)
+    assert _history.rmse(uneven, m.P, m.Q, m.mu, m.user_bias, m.item_bias) == pytest.approx(compiled, rel=1e-12)
 
 
 def test_sgd_shuffled_copy_gives_the_updates_of_the_permuted_order(uneven):

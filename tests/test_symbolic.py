@@ -12,6 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 from mflab import als, sgd, symbolic
 
+from _reference import stacked_ridge
+
 SETTINGS = settings(max_examples=60, deadline=None)
 value = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
 
@@ -158,10 +160,7 @@ def test_normal_equations_solve_the_ridge_problem(data):
     ridge = symbolic.normal_equations(n, k)
     assert ridge.matches
     w = ridge.solve(X, y, reg)
-    stacked_X = np.vstack([X, np.sqrt(reg) * np.eye(k)])
-    stacked_y = np.concatenate([y, np.zeros(k)])
-    w_lstsq = np.linalg.lstsq(stacked_X, stacked_y, rcond=None)[0]
-    np.testing.assert_allclose(w, w_lstsq, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(w, stacked_ridge(X, y, reg), rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(w, als.solve_user(X, y, reg), rtol=1e-9, atol=1e-10)
 
 
