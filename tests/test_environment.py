@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from the PyPI name of the same package.
-CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "pytables": "tables"}
+CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "pytables": "tables", "python-build": "build"}
 NOT_PACKAGES = {"pip"}  # installs the pip section; has no PyPI counterpart in pyproject
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*)")
 
@@ -93,7 +93,7 @@ def test_environment_yml_uses_conda_forge_and_installs_mflab_editable():
 
 def test_every_extra_the_makefile_installs_exists():
     pyproject, _ = load()
-    assert {"test", "lab"} <= pyproject["project"]["optional-dependencies"].keys()
+    assert {"test", "lab", "spark", "demo"} <= pyproject["project"]["optional-dependencies"].keys()
 
 
 # --------------------------------------------------------------------------- the checker itself
@@ -107,8 +107,8 @@ def test_checker_fails_when_pyproject_gains_a_dependency():
 def test_checker_fails_when_an_extra_gains_a_dependency():
     pyproject, env = load()
     changed = copy.deepcopy(pyproject)
-    changed["project"]["optional-dependencies"]["lab"].append("ipywidgets")
-    assert compare(changed, env) == ["ipywidgets is in pyproject.toml (any version) but not in environment.yml"]
+    changed["project"]["optional-dependencies"]["lab"].append("ipyleaflet")
+    assert compare(changed, env) == ["ipyleaflet is in pyproject.toml (any version) but not in environment.yml"]
 
 
 def test_checker_fails_when_environment_yml_gains_a_dependency():
