@@ -87,3 +87,29 @@ def same_shape(name: str, other, train) -> None:
             f"has {train.n_users} x {train.n_items}; build both from one index (a split of one "
             f"Ratings, or Ratings.from_frame with the same users= and items=)"
         )
+
+
+def boolean(name: str, value) -> bool:
+    """``value`` if it is a bool (numpy's bool too); anything else, 0 and 1 included, is refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; got {value!r}")
+
+
+# The largest users x items array a function builds without being asked to (force=True): 50 million
+# cells is 400 MB of float64, about what a laptop can hold twice over without swapping.
+DENSE_CELL_LIMIT = 50_000_000
+
+
+def dense_size(what: str, n_rows: int, n_cols: int, *, force: bool, alternative: str) -> None:
+    """Refuse to build an ``n_rows x n_cols`` dense array above :data:`DENSE_CELL_LIMIT` cells.
+
+    ``what`` names the call, ``alternative`` says what to use instead; ``force=True`` allows it.
+    """
+    cells = int(n_rows) * int(n_cols)
+    if cells > DENSE_CELL_LIMIT and not boolean("force", force):
+        raise ValueError(
+            f"{what} would build a dense {n_rows:,} x {n_cols:,} array ({cells:,} cells, "
+            f"{cells * 8 / 1e9:.1f} GB as float64), above the {DENSE_CELL_LIMIT:,}-cell limit. "
+            f"{alternative} Pass force=True to build it anyway."
+        )
