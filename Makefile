@@ -16,7 +16,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup lab test unit notebooks-test notebooks bench student clean distclean
+.PHONY: help setup lab test unit notebooks-test notebooks bench student data clean distclean
 
 help:
 	@echo "make lab        set up .venv, then start JupyterLab on notebooks/"
@@ -24,6 +24,8 @@ help:
 	@echo "make notebooks  re-execute every notebook in place (store fresh outputs)"
 	@echo "make bench      run the benchmarks in bench/ (in their own venv, bench/.venv, with Surprise)"
 	@echo "make student    write student copies (solutions removed, outputs cleared) to student/"
+	@echo "make data       check data/ml-100k against its sha256 sums; fetch it if missing or damaged"
+	@echo "                (make data FROM=path/to/ml-100k.zip installs a local copy of the archive)"
 	@echo "make clean      remove caches and build files; make distclean also removes .venv"
 
 $(BIN)/python:
@@ -85,6 +87,12 @@ bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/ml100k.py
 	$(BENCH_VENV)/bin/python bench/als_search.py
 	$(BENCH_VENV)/bin/python bench/scale.py
+
+# MovieLens 100K: re-check the repository's copy and fetch GroupLens's archive (verified file by file)
+# when it is missing or damaged; FROM= installs a downloaded ml-100k.zip instead, with the same checks.
+FROM ?=
+data: setup
+	$(BIN)/python -m mflab.datasets.fetch $(if $(FROM),--from "$(FROM)",)
 
 # Student copies: solution cells (tagged "solution") emptied, outputs cleared.
 student: setup

@@ -12,6 +12,9 @@ from mflab.datasets import movielens
 from mflab.datasets.movielens import DataFileError, movielens_100k, movielens_100k_split
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+# The verified copy the loader finds: the repository's in a checkout; the download cache when the
+# repository's copy has been removed (as for republishing; see data/README.md).
+DATA = movielens.data_dir()
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,7 @@ def ml():
 def copy(tmp_path):
     """A private copy of ml-100k (as tmp_path/ml-100k) that a test may damage."""
     target = tmp_path / "ml-100k"
-    shutil.copytree(REPO_DATA / "ml-100k", target)
+    shutil.copytree(DATA, target)
     return target
 
 
@@ -106,7 +109,7 @@ def test_u1_base_and_test_make_up_u_data(ml):
 
 def test_u1_files_are_u_data_row_for_row():
     """The same claim on the raw lines, timestamps included, independent of the loader."""
-    lines = {name: set((REPO_DATA / "ml-100k" / name).read_text().splitlines())
+    lines = {name: set((DATA / name).read_text().splitlines())
              for name in ("u.data", "u1.base", "u1.test")}
     assert lines["u1.base"] | lines["u1.test"] == lines["u.data"]
     assert not lines["u1.base"] & lines["u1.test"]
@@ -142,7 +145,7 @@ def test_embedded_sums_equal_the_shipped_sha256_file():
 
 def test_shipped_files_match_their_sums():
     for name, digest in movielens.SHA256.items():
-        assert movielens._sha256(REPO_DATA / "ml-100k" / name) == digest, name
+        assert movielens._sha256(DATA / name) == digest, name
 
 
 def _flip_one_byte(file, offset=1000):
@@ -202,6 +205,19 @@ def test_mflab_data_is_honoured(monkeypatch, copy, level):
     assert movielens.data_dir() == copy
     with pytest.raises(DataFileError, match=re.escape(str(copy))):
         movielens_100k()  # it read the damaged copy, not the repository's
+
+
+def test_the_repository_copy_comes_before_the_cache(monkeypatch, copy, tmp_path):
+    monkeypatch.delenv("MFLAB_DATA", raising=False)
+    monkeypatch.setattr(movielens, "_REPO_DATA", copy)
+    monkeypatch.setenv("MFLAB_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "ml-100k").mkdir(parents=True)
+    assert movielens.data_dir() == copy
+    monkeypatch.setattr(movielens, "_REPO_DATA", tmp_path / "removed" / "ml-100k")
+    assert movielens.data_dir() == tmp_path / "cache" / "ml-100k"
+    monkeypatch.setenv("MFLAB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(DataFileError, match="download=False"):
+        movielens.data_dir(download=False)
 
 
 def test_path_argument_wins_over_mflab_data(monkeypatch, copy, tmp_path):

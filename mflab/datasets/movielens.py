@@ -1,18 +1,20 @@
 """MovieLens 100K: 100,000 ratings (1-5) by 943 users of 1,682 movies, collected by GroupLens.
 
-The files ship with the repository in ``data/ml-100k/`` (see ``data/README.md`` for their origin
-and terms of use). Every file is checked against its sha256 sum before it is parsed, because the
-lessons print numbers that hold only for the unchanged data; a missing or altered file raises
+Every file is checked against its published sha256 sum each time it is read, because the lessons
+print numbers that hold only for the unchanged data; a missing or altered file raises
 :class:`DataFileError`, whose message names the file and says how to restore it.
 
 Where the files are looked for, first match wins:
 
 1. the ``path`` argument;
 2. the environment variable ``MFLAB_DATA``;
-3. ``data/ml-100k`` in the repository that holds this package (an editable install).
+3. ``data/ml-100k`` in the repository, when mflab runs from a checkout (it ships the files there
+   so that a classroom works offline);
+4. the per-user cache: ``$MFLAB_CACHE/ml-100k``, by default ``~/.cache/mflab/ml-100k``.
 
-``path`` and ``MFLAB_DATA`` may name either the ``ml-100k`` directory itself or a directory that
-contains an ``ml-100k`` subdirectory.
+If none of them exists, GroupLens's ``ml-100k.zip`` is downloaded once (``MFLAB_MOVIELENS_URL``
+names a mirror), verified file by file and installed into the cache (:mod:`mflab.datasets.fetch`).
+``path`` and ``MFLAB_DATA`` may name the ``ml-100k`` directory itself or a directory containing it.
 """
 from __future__ import annotations
 
@@ -27,14 +29,17 @@ import pandas as pd
 from ..ratings import Ratings
 
 __all__ = ["MovieLens100K", "movielens_100k", "movielens_100k_split", "DataFileError",
-           "SHA256", "SPLITS", "data_dir"]
+           "SHA256", "SPLITS", "data_dir", "cache_dir"]
 
 ENV_VAR = "MFLAB_DATA"
+CACHE_ENV = "MFLAB_CACHE"
 N_USERS, N_ITEMS = 943, 1682
 SCALE = (1, 5)
 SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
 ARCHIVE_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-_REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "ml-100k"
+_REPO = Path(__file__).resolve().parents[2]
+# Only a checkout has the data folder: an installed wheel's parents[2] is site-packages' parent.
+_REPO_DATA = _REPO / "data" / "ml-100k"
 
 # The sums of the files as GroupLens distributes them. They are the authority the loader checks
 # against, so that data found through MFLAB_DATA is held to the same standard as the repository's;
@@ -64,9 +69,6 @@ SHA256 = {
 }
 
 RATING_COLUMNS = ["user_id", "item_id", "rating", "timestamp"]
-
-# (resolved path) -> (size, mtime_ns) of files whose sum matched, so a second load skips hashing.
-_verified: dict[Path, tuple[int, int]] = {}
 
 
 class DataFileError(ValueError):
@@ -124,8 +126,8 @@ class MovieLens100K:
 def movielens_100k(path=None) -> MovieLens100K:
     """Load MovieLens 100K (ratings, movies, users), checking each file's sha256 first.
 
-    ``path``: the ``ml-100k`` directory or one containing it; by default ``MFLAB_DATA``, then the
-    repository's ``data/ml-100k``. Raises :class:`DataFileError` for a missing or altered file.
+    ``path``: the ``ml-100k`` directory or one containing it; by default ``MFLAB_DATA``, the
+    repository's ``data/ml-100k``, the cache, else a verified download. Raises :class:`DataFileError` for a missing or altered file.
     """
     where = data_dir(path)
     genre_names = [line.split("|")[0] for line in _read_text(where, "u.genre").splitlines()
@@ -162,24 +164,51 @@ def movielens_100k_split(name: str = "u1", path=None) -> tuple[Ratings, Ratings]
     return train, test
 
 
-def data_dir(path=None) -> Path:
-    """The ``ml-100k`` directory the loaders read: ``path``, else ``MFLAB_DATA``, else the repo's."""
-    if path is not None:
-        where, source = Path(path), "the path argument"
-    elif os.environ.get(ENV_VAR):
-        where, source = Path(os.environ[ENV_VAR]), f"the {ENV_VAR} environment variable"
-    else:
-        where, source = _REPO_DATA, "the repository default"
-    where = where.expanduser()
-    if (where / "ml-100k").is_dir():
-        where = where / "ml-100k"
-    if not where.is_dir():
-        raise DataFileError(
-            f"MovieLens 100K directory {where} (from {source}) does not exist or is not a directory. "
-            f"Pass path=..., or set "
-            f"{ENV_VAR} to a directory holding the files of {ARCHIVE_URL} (unzipped), or run mflab "
-            f"from its repository, which ships them in data/ml-100k/.")
-    return where
+def data_dir(path=None, *, download: bool = True) -> Path:
+    """The ``ml-100k`` directory the loaders read (see the module docstring for the order).
+
+    With nothing found and ``download=True``, fetches GroupLens's archive into the cache first.
+    """
+    if path is not None or os.environ.get(ENV_VAR):
+        where, source = ((Path(path), "the path argument") if path is not None
+                         else (Path(os.environ[ENV_VAR]), f"the {ENV_VAR} environment variable"))
+        where = where.expanduser()
+        if (where / "ml-100k").is_dir():
+            where = where / "ml-100k"
+        if not where.is_dir():
+            raise DataFileError(
+                f"MovieLens 100K directory {where} (from {source}) does not exist or is not a "
+                f"directory. Point it at the unzipped ml-100k directory of {ARCHIVE_URL}, or leave "
+                f"it unset to use the repository's copy or the download cache.")
+        return where
+    if _REPO_DATA.is_dir():
+        return _REPO_DATA
+    cached = cache_dir() / "ml-100k"
+    if cached.is_dir():
+        return cached
+    if not download:
+        raise DataFileError(_not_found(cached, "download=False was given"))
+    from .fetch import DownloadError, download as fetch
+
+    try:
+        return fetch(cached)
+    except DownloadError as error:
+        raise DataFileError(_not_found(cached, str(error))) from None
+
+
+def cache_dir() -> Path:
+    """The per-user cache of downloaded data: ``$MFLAB_CACHE``, else ``~/.cache/mflab``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mflab").expanduser()
+
+
+def _not_found(cached: Path, why: str) -> str:
+    return (
+        f"MovieLens 100K was not found and could not be downloaded ({why}). Looked in: the path "
+        f"argument (not given); ${ENV_VAR} (not set); the repository's data/ml-100k ({_REPO_DATA}: "
+        f"absent); the cache {cached} (absent). To fix it, either: run `make data` (or "
+        f"`python -m mflab.datasets.fetch --to {cached}`) on a machine with a network; or download "
+        f"{ARCHIVE_URL} elsewhere and install it with `make data FROM=path/to/ml-100k.zip`; or "
+        f"set {ENV_VAR} to an unzipped ml-100k directory.")
 
 
 # --------------------------------------------------------------------------- verification
@@ -188,10 +217,8 @@ def _checked(where: Path, name: str) -> Path:
     file = where / name
     if not file.is_file():
         raise DataFileError(f"MovieLens 100K file {name} is missing from {where}. {_restore(where, name)}")
-    key = file.resolve()
-    stat = file.stat()
-    if _verified.get(key) == (stat.st_size, stat.st_mtime_ns):
-        return file
+    # Hashed on every read (about 10 ms for the largest file): a cache keyed on size and
+    # modification time would trust a file altered in place that kept both.
     actual = _sha256(file)
     expected = SHA256[name]
     if actual != expected:
@@ -199,13 +226,15 @@ def _checked(where: Path, name: str) -> Path:
             f"MovieLens 100K file {name} in {where} has been altered: its sha256 is {actual[:12]}..., "
             f"expected {expected[:12]}... The lessons' numbers hold only for the published file. "
             f"{_restore(where, name)}")
-    _verified[key] = (stat.st_size, stat.st_mtime_ns)
     return file
 
 
 def _restore(where: Path, name: str) -> str:
-    if where.resolve() == _REPO_DATA:
-        how = f"run `git checkout -- data/ml-100k/{name}` in the mflab repository, or copy {name}"
+    if where.resolve() == _REPO_DATA.resolve():
+        how = (f"run `git checkout -- data/ml-100k/{name}` or `make data` in the mflab repository, "
+               f"or copy {name}")
+    elif where.resolve() == (cache_dir() / "ml-100k").resolve():
+        how = f"delete {where} so that it is downloaded again, or copy {name}"
     else:
         how = f"copy {name}"
     return (f"To restore it, {how} from GroupLens's archive {ARCHIVE_URL} into {where}; or point "
