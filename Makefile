@@ -16,7 +16,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help setup lab test unit notebooks-test notebooks bench student data clean distclean
+.PHONY: help setup lab test unit unit-nonumba notebooks-test notebooks bench student data clean distclean
 
 help:
 	@echo "make lab        set up .venv, then start JupyterLab on notebooks/"
@@ -45,7 +45,7 @@ lab: setup
 	@echo "==> starting JupyterLab on notebooks/ (Ctrl-C to stop)"
 	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab $(NB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: unit notebooks-test
+test: unit unit-nonumba notebooks-test
 	@echo "==> all tests passed"
 
 # Unit tests draw figures without a display.
@@ -55,6 +55,14 @@ unit: setup
 
 # Notebooks run one after another (nbval cannot split a notebook across workers) with the default
 # inline backend: under MPLBACKEND=Agg a figure cell would lose its stored output and fail.
+# The same unit tests with numba switched off (mflab/_numba.py): the plain-Python loops must give the
+# same answers and the same errors. Tests marked needs_numba (about compiled loops, or minutes long
+# as plain Python) are left out.
+unit-nonumba: setup
+	@echo "==> unit tests without numba (MFLAB_NO_NUMBA=1)"
+	MFLAB_NO_NUMBA=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests/ -m "not needs_numba" -q \
+	    -W "ignore:mflab runs its training loops as plain Python:UserWarning"
+
 notebooks-test: setup
 	@echo "==> notebooks under nbval, strict, sanitized with $(SANITIZE)"
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "    no notebooks yet in $(NB_DIR)/; nothing to check"; exit 0; fi; \

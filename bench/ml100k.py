@@ -31,7 +31,7 @@ from mflab import Ratings, als, baseline, sgd, svd
 # The reference settings: Surprise SVD's defaults (k=100, 20 epochs, lr 0.005, reg 0.02, init 0.1).
 SGD = dict(k=100, lr=0.005, reg=0.02, epochs=20, biases=True, init_scale=0.1)
 # ALS with k = 20: the setting bench/als_search.py chooses on a validation split of u1.base.
-ALS = dict(k=20, reg=15.0, reg_bias=5.0, iters=15, biases=True)
+ALS = dict(k=20, reg=15.0, reg_bias=5.0, epochs=15, biases=True)
 SVD_K = 20
 
 
@@ -72,8 +72,8 @@ def mflab_rows(train, test, repeat):
         "one pass of plain means (the course's); BaselineOnly: 10 regularised ALS passes")
     add(f"mflab svd (k={SVD_K}, fill and factor)", lambda tr: svd.fit(tr, SVD_K))
     a = ALS
-    add(f"mflab als (k={a['k']}, reg={a['reg']:g}, reg_bias={a['reg_bias']:g}, {a['iters']} sweeps)",
-        lambda tr: als.fit(tr, a["k"], reg=a["reg"], reg_bias=a["reg_bias"], iters=a["iters"],
+    add(f"mflab als (k={a['k']}, reg={a['reg']:g}, reg_bias={a['reg_bias']:g}, {a['epochs']} sweeps)",
+        lambda tr: als.fit(tr, a["k"], reg=a["reg"], reg_bias=a["reg_bias"], epochs=a["epochs"],
                            biases=True, seed=0))
     s = SGD
     sgd_kw = dict(lr=s["lr"], reg=s["reg"], epochs=s["epochs"], biases=True, init_scale=s["init_scale"], seed=0)

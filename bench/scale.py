@@ -66,7 +66,7 @@ def child(method: str, n_ratings: int, k: int, iters: int) -> dict:
     before = tracemalloc.get_traced_memory()[0]
     start = time.perf_counter()
     if method == "als":
-        model = als.fit(train, k, reg=5.0, reg_bias=1.0, iters=iters, biases=True, seed=0)
+        model = als.fit(train, k, reg=5.0, reg_bias=1.0, epochs=iters, biases=True, seed=0)
     else:
         model = sgd.fit(train, k, lr=0.005, reg=0.02, epochs=iters, biases=True, seed=0)
     seconds = time.perf_counter() - start

@@ -3,7 +3,7 @@
 Every model is fitted by a module's ``fit`` and returned as a :class:`Factorization`::
 
     from mflab import Ratings, baseline, svd, als, sgd
-    model = als.fit(train, k=3, reg=0.1, iters=60, seed=rng)
+    model = als.fit(train, k=3, reg=0.1, epochs=60, biases=False, seed=rng)
     model.rmse(test)
 """
 from . import als, baseline, checks, datasets, metrics, recommend, sgd, splits, svd

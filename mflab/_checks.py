@@ -56,8 +56,38 @@ def generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
+        try:
+            return np.random.default_rng(seed)
+        except ValueError as error:  # numpy's words name no argument
+            raise ValueError(f"seed must be an int >= 0, None or a numpy.random.Generator; got "
+                             f"{seed!r} ({error})") from None
     raise TypeError(f"seed must be an int, None or a numpy.random.Generator; got {seed!r}")
+
+
+def initial_factors(train, k: int, init, init_scale: float, seed):
+    """Starting ``(P, Q)`` of an iterative fit: ``init`` checked and copied, else drawn.
+
+    Drawn as ``P`` then ``Q`` from ``normal(0, init_scale)`` with ``seed``. Rows of users and items
+    without training ratings are set to zero either way: no step ever moves them, and a random
+    vector would make their predictions (and their similar items) noise.
+    """
+    rng = generator(seed)
+    if init is None:
+        P = rng.normal(0, init_scale, (train.n_users, k))
+        Q = rng.normal(0, init_scale, (train.n_items, k))
+    else:
+        try:
+            P, Q = (np.array(a, dtype=float) for a in init)
+        except (TypeError, ValueError):
+            raise TypeError(f"init must be a pair (P0, Q0) of arrays of numbers; got {type(init).__name__}") from None
+        if P.shape != (train.n_users, k) or Q.shape != (train.n_items, k):
+            raise ValueError(f"init must be (P0, Q0) of shapes {(train.n_users, k)} and "
+                             f"{(train.n_items, k)}; got {P.shape} and {Q.shape}")
+        if not (np.isfinite(P).all() and np.isfinite(Q).all()):
+            raise ValueError("init holds NaN or infinite values; starting factors must be finite")
+    P[train.user_counts() == 0] = 0.0
+    Q[train.item_counts() == 0] = 0.0
+    return P, Q
 
 
 def ratings(name: str, value):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .factorization import Factorization
+from ._numba import njit
 
 
 def _sse(users, items, values, P, Q, b_u, b_i, mu):
@@ -24,18 +24,18 @@ def _sse(users, items, values, P, Q, b_u, b_i, mu):
     return sse
 
 
-try:
-    from numba import njit
+def _sse_numpy(users, items, values, P, Q, b_u, b_i, mu):
+    """:func:`_sse` with numpy: an (n_ratings x k) temporary, but no Python loop (no numba)."""
+    e = values - (mu + b_u[users] + b_i[items] + np.einsum("tk,tk->t", P[users], Q[items]))
+    return float(e @ e)
 
-    # a reported RMSE does not depend on the order of its sum, so let it vectorise (3x faster)
-    _compiled_sse = njit(cache=True, fastmath=True)(_sse)
-except ImportError:
-    _compiled_sse = None
+
+# a reported RMSE does not depend on the order of its sum, so let it vectorise (3x faster)
+_compiled_sse = njit(fastmath=True, fallback=_sse_numpy)(_sse)
 
 
 def rmse(ratings, P, Q, mu, b_u, b_i) -> float:
     """Training or test RMSE of ``mu + b_u + b_i + P Q^T`` on ``ratings``."""
-    if _compiled_sse is None:  # without numba: the same number through Factorization.predict
-        return Factorization(P, Q, mu, b_u, b_i).rmse(ratings)
-    sse = _compiled_sse(ratings.user, ratings.item, ratings.value, P, Q, b_u, b_i, float(mu))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged model's inf is reported, not warned
+        sse = _compiled_sse(ratings.user, ratings.item, ratings.value, P, Q, b_u, b_i, float(mu))
     return float(np.sqrt(sse / len(ratings)))

@@ -1,8 +1,12 @@
 """Alternating least squares: fix Q and solve every user, fix P and solve every item.
 
-Objective (the slides' regularised loss, ``reg`` = lambda)::
+Objective (``reg`` = lambda)::
 
     sum_{(u,i) observed} (r_ui - p_u . q_i)^2 + reg (||P||^2 + ||Q||^2)
+
+With ``reg_scaling="count"`` each user's and item's penalty is weighted by their number of ratings,
+``reg (sum_u n_u ||p_u||^2 + sum_i n_i ||q_i||^2)`` (ALS-WR; Spark's ``regParam``): the objective
+that :mod:`mflab.sgd` descends one rating at a time, so the two optimisers can be compared on it.
 
 With Q fixed the loss splits into one ridge regression per user. For user u with rated items
 I(u), stack their factor rows into ``Q_u`` (|I(u)| x k) and ratings into ``r_u``; then::
@@ -44,15 +48,18 @@ def solve_user(Q_u: np.ndarray, r_u: np.ndarray, reg: float) -> np.ndarray:
     return np.linalg.solve(Q_u.T @ Q_u + reg * np.eye(k), Q_u.T @ r_u)
 
 
-def solve_all(grouped, X: np.ndarray, y: np.ndarray, reg: float, current: np.ndarray) -> np.ndarray:
+def solve_all(grouped, X: np.ndarray, y: np.ndarray, reg: float, current: np.ndarray, *,
+              reg_scaling: str = "none") -> np.ndarray:
     """:func:`solve_user` for every row of a grouped rating table at once.
 
     ``grouped`` is ``Ratings.by_user`` (or ``by_item``): rows sorted by user, ``grouped.other``
     the item of each rating; ``X`` the fixed factors of the other side; ``y`` the targets in the
-    same sorted order. Rows with no ratings keep their ``current`` value.
+    same sorted order. Rows with no ratings keep their ``current`` value. ``reg_scaling="count"``
+    uses ``reg * n_u`` as row u's ridge.
     """
     k = X.shape[1]
-    return _Batches(grouped, k).solve(X, y, np.full(k, float(reg)), current)
+    counts = np.diff(grouped.indptr).astype(float) if reg_scaling == "count" else None
+    return _Batches(grouped, k).solve(X, y, np.full(k, float(reg)), current, counts)
 
 
 class _Batches:
@@ -83,9 +90,10 @@ class _Batches:
                 other = np.where(pos >= 0, grouped.other[pos], -1)
                 self.batches.append((rows, other, pos))
 
-    def solve(self, X, y, ridge, current):
+    def solve(self, X, y, ridge, current, counts=None):
         """Solve every rated row's ridge problem ``(X_u^T X_u + diag(ridge)) x = X_u^T y_u``.
 
+        With ``counts`` (one number per row) row u's ridge is ``counts[u] * ridge`` instead.
         Rows without ratings keep their ``current`` value.
         """
         k = X.shape[1]
@@ -98,8 +106,9 @@ class _Batches:
         diag = np.arange(k)
         out = current.copy()
         for rows, other, pos in self.batches:
-            if other.shape[1] < k and np.all(ridge > 0):
-                out[rows] = _solve_dual(X_pad[other], y_pad[pos], ridge)
+            row_ridge = ridge if counts is None else counts[rows][:, None] * ridge  # (k,) or (rows, k)
+            if other.shape[1] < k and np.all(row_ridge > 0):
+                out[rows] = _solve_dual(X_pad[other], y_pad[pos], np.reshape(row_ridge, (-1, 1, k)))
                 continue
             A = np.zeros((len(rows), k, k))
             b = np.zeros((len(rows), k, 1))
@@ -108,21 +117,21 @@ class _Batches:
                 Xt = Xb.transpose(0, 2, 1)
                 A += Xt @ Xb
                 b += Xt @ y_pad[pos[:, s:s + step]][..., None]
-            A[:, diag, diag] += ridge
+            A[:, diag, diag] += row_ridge
             try:
                 out[rows] = np.linalg.solve(A, b)[..., 0]
             except np.linalg.LinAlgError:
                 raise ValueError(
-                    f"reg={ridge.max()} leaves a normal-equation matrix singular (a user or item with "
-                    f"fewer ratings than unknowns, {k}); use reg > 0 (and reg_bias > 0 with biases)"
-                ) from None
+                    "a normal-equation matrix is singular: the factors of the rated items (or users) "
+                    "are linearly dependent and the ridge is zero; use reg > 0 (and reg_bias > 0 with "
+                    "biases)") from None
         return out
 
 
 def _solve_dual(Xb, yb, ridge):
     """The same ridge solutions for rows with fewer ratings (w) than unknowns (k), via a w x w system.
 
-    With ``D = diag(ridge)`` (all > 0), ``(X^T X + D)^{-1} X^T y = D^{-1} X^T (X D^{-1} X^T + I)^{-1} y``
+    With ``D = diag(ridge)`` (all > 0; ``ridge`` is (k,) or one row of it per problem), ``(X^T X + D)^{-1} X^T y = D^{-1} X^T (X D^{-1} X^T + I)^{-1} y``
     (push-through identity), so each row costs a w x w solve instead of a k x k one. ``Xb`` is
     (rows, w, k) and ``yb`` (rows, w), zero-padded; a padded entry gets a 1 on the diagonal of its
     system and a zero target, so it contributes nothing.
@@ -135,61 +144,98 @@ def _solve_dual(Xb, yb, ridge):
     return (Xs.transpose(0, 2, 1) @ z)[..., 0]
 
 
-def fit(train, k: int, *, reg: float = 0.1, iters: int = 50, biases: bool = False, seed=None,
-        init_scale: float = 0.1, test=None, progress: bool = False, reg_bias: float | None = None) -> Factorization:
-    """Fit ``P`` (n_users x k) and ``Q`` (n_items x k) by ``iters`` alternating sweeps.
+def fit(train, k: int, *, reg: float = 0.1, reg_bias: float | None = None, reg_scaling: str = "none",
+        epochs: int = 20, biases: bool = True, seed=None, init_scale: float = 0.1, init=None,
+        test=None, progress: bool = False) -> Factorization:
+    """Fit ``P`` (n_users x k) and ``Q`` (n_items x k) by ``epochs`` alternating sweeps.
 
-    ``P`` then ``Q`` are drawn from ``normal(0, init_scale)`` with ``seed`` (an int or a Generator,
-    used as is, so a lesson can continue its own stream). ``history["train_rmse"]`` (and
+    Objective (``biases=False`` drops ``mu``, ``b``; ``reg_scaling="count"`` multiplies each row's
+    penalty by its number of ratings ``n_u`` or ``n_i``)::
+
+        sum_(u,i) (r_ui - mu - b_u - b_i - p_u . q_i)^2 + reg (|P|^2 + |Q|^2) + reg_bias (|b_user|^2 + |b_item|^2)
+
+    so user u's solve for ``[b_u, p_u]`` uses the ridge ``diag(reg_bias, reg, ..., reg)``
+    (times ``n_u`` with count scaling). ``reg_bias=None`` means ``reg_bias = reg``.
+
+    Defaults: ``reg=0.1`` is plain lambda, one penalty per user and item; it reproduces the genre
+    lessons' figures but is far too weak for 80,000 MovieLens ratings, where a validated plain
+    lambda is near 15. With ``reg_scaling="count"`` the penalty grows with the data, and ``reg``
+    means what it means in :func:`mflab.sgd.fit` (default 0.02 there). ``biases=True`` as in SGD.
+
+    ``P`` then ``Q`` are drawn from ``normal(0, init_scale)`` with ``seed`` (an int or a Generator),
+    unless ``init=(P0, Q0)`` gives them; users and items without training ratings get zero factors
+    and bias (their predictions fall back to ``mu + b``). ``history["train_rmse"]`` (and
     ``"test_rmse"`` when ``test`` is given) hold the RMSE after each sweep.
-
-    With ``biases=True`` the objective is::
-
-        sum_{(u,i) observed} (r_ui - mu - b_u - b_i - p_u . q_i)^2
-            + reg (||P||^2 + ||Q||^2) + reg_bias (||b_user||^2 + ||b_item||^2)
-
-    so user u's solve for ``[b_u, p_u]`` uses the ridge ``diag(reg_bias, reg, ..., reg)``.
-    ``reg_bias=None`` (the default) means ``reg_bias = reg``. A bias is one number per user or
-    item and needs less shrinking than k factors: on MovieLens 100K, ``k=20, reg=15, reg_bias=5,
-    iters=15`` (chosen on a validation split by bench/als_search.py) reaches u1 test RMSE 0.9255,
-    where ``reg_bias=reg`` gives 0.9320.
     """
     _checks.ratings("train", train)
     k = _checks.positive_int("k", k)
     reg = _checks.nonnegative("reg", reg)
-    iters = _checks.positive_int("iters", iters)
+    reg_bias = reg if reg_bias is None else _checks.nonnegative("reg_bias", reg_bias)
+    if reg_scaling not in ("none", "count"):
+        raise ValueError(f"reg_scaling must be 'none' (plain lambda) or 'count' (lambda times each "
+                         f"row's number of ratings); got {reg_scaling!r}")
+    epochs = _checks.positive_int("epochs", epochs)
+    biases = _checks.boolean("biases", biases)
     init_scale = _checks.positive("init_scale", init_scale)
-    params = {"k": k, "reg": reg, "iters": iters, "biases": biases, "init_scale": init_scale}
-    if reg_bias is None:
-        reg_bias = reg
-    else:  # recorded only when given, so the params of existing fits read as before
-        params["reg_bias"] = reg_bias = _checks.nonnegative("reg_bias", reg_bias)
     _checks.same_shape("test", test, train)
-    rng = _checks.generator(seed)
-    P = rng.normal(0, init_scale, (train.n_users, k))
-    Q = rng.normal(0, init_scale, (train.n_items, k))
+    P, Q = _checks.initial_factors(train, k, init, init_scale, seed)
+    by_user, by_item = train.by_user, train.by_item
+    _check_solvable(by_user, by_item, k + biases, reg, reg_bias if biases else reg)
     mu = train.mean() if biases else 0.0
     b_u, b_i = np.zeros(train.n_users), np.zeros(train.n_items)
-    by_user, by_item = train.by_user, train.by_item
     ridge = np.r_[reg_bias, np.full(k, reg)] if biases else np.full(k, reg)
+    user_counts = item_counts = None
+    if reg_scaling == "count":
+        user_counts, item_counts = (np.diff(g.indptr).astype(float) for g in (by_user, by_item))
     user_rows, item_rows = _Batches(by_user, len(ridge)), _Batches(by_item, len(ridge))  # once per fit
     history = {"train_rmse": []} | ({"test_rmse": []} if test is not None else {})
-    report = Progress("ALS sweep", iters, enabled=progress)
-    for _ in range(iters):
-        if biases:  # solve [b_u, p_u] against features [1, q_i] and targets r_ui - mu - b_i
-            X = np.column_stack([np.ones(train.n_items), Q])
-            y = by_user.value - mu - b_i[by_user.other]
-            sol = user_rows.solve(X, y, ridge, np.column_stack([b_u, P]))
-            b_u, P = sol[:, 0].copy(), sol[:, 1:].copy()
-            X = np.column_stack([np.ones(train.n_users), P])
-            y = by_item.value - mu - b_u[by_item.other]
-            sol = item_rows.solve(X, y, ridge, np.column_stack([b_i, Q]))
-            b_i, Q = sol[:, 0].copy(), sol[:, 1:].copy()
-        else:
-            P = user_rows.solve(Q, by_user.value, ridge, P)
-            Q = item_rows.solve(P, by_item.value, ridge, Q)
+    report = Progress("ALS sweep", epochs, enabled=progress)
+    for sweep in range(epochs):
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked just below
+            P, Q, b_u, b_i = _sweep(user_rows, item_rows, by_user, by_item, P, Q, b_u, b_i, mu,
+                                    ridge, user_counts, item_counts, biases)
         history["train_rmse"].append(_history.rmse(train, P, Q, mu, b_u, b_i))
+        if not (np.isfinite(history["train_rmse"][-1]) and np.isfinite(P).all() and np.isfinite(Q).all()):
+            raise ValueError(
+                f"ALS's loss became infinite or NaN in sweep {sweep + 1}: the ratings (largest "
+                f"magnitude {np.abs(train.value).max():.3g}) overflow float64 in the normal equations. "
+                f"Rescale them, e.g. to the range of a rating scale, before fitting.")
         if test is not None:
             history["test_rmse"].append(_history.rmse(test, P, Q, mu, b_u, b_i))
         report.step(history)
+    params = {"k": k, "reg": reg, "reg_bias": reg_bias, "reg_scaling": reg_scaling, "epochs": epochs,
+              "biases": biases, "init_scale": init_scale}
     return Factorization.from_training(train, P, Q, mu, b_u, b_i, history=history, method="als", params=params)
+
+
+def _sweep(user_rows, item_rows, by_user, by_item, P, Q, b_u, b_i, mu, ridge, user_counts,
+           item_counts, biases):
+    """One ALS sweep: every user with ``Q`` fixed, then every item with the new ``P`` fixed."""
+    if biases:  # solve [b_u, p_u] against features [1, q_i] and targets r_ui - mu - b_i
+        X = np.column_stack([np.ones(len(Q)), Q])
+        y = by_user.value - mu - b_i[by_user.other]
+        sol = user_rows.solve(X, y, ridge, np.column_stack([b_u, P]), user_counts)
+        b_u, P = sol[:, 0].copy(), sol[:, 1:].copy()
+        X = np.column_stack([np.ones(len(P)), P])
+        y = by_item.value - mu - b_u[by_item.other]
+        sol = item_rows.solve(X, y, ridge, np.column_stack([b_i, Q]), item_counts)
+        b_i, Q = sol[:, 0].copy(), sol[:, 1:].copy()
+    else:
+        P = user_rows.solve(Q, by_user.value, ridge, P, user_counts)
+        Q = item_rows.solve(P, by_item.value, ridge, Q, item_counts)
+    return P, Q, b_u, b_i
+
+
+def _check_solvable(by_user, by_item, unknowns, reg, reg_bias):
+    """A zero ridge leaves any row with fewer ratings than unknowns without a unique solution."""
+    for name, value in (("reg", reg), ("reg_bias", reg_bias)):
+        if value > 0:
+            continue
+        for side, grouped in (("user", by_user), ("item", by_item)):
+            counts = np.diff(grouped.indptr)
+            short = np.flatnonzero((counts > 0) & (counts < unknowns))
+            if short.size:
+                raise ValueError(
+                    f"{name}=0 leaves {side} {short[0]}'s least-squares problem without a unique "
+                    f"solution: it has {counts[short[0]]} rating(s) for {unknowns} unknowns. Use "
+                    f"{name} > 0, or a smaller k.")

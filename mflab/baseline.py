@@ -6,8 +6,10 @@
     b_u = sum_{i in I(u)} (r_ui - mu)        / (reg_user + |I(u)|)
     b_i = sum_{u in U(i)} (r_ui - mu - b_u)  / (reg_item + |U(i)|)
 
-With ``reg_user = reg_item = 0`` these are plain means of the deviations (the course's lesson-4
-baseline); a positive ``reg`` shrinks the bias of a user or item with few ratings toward 0.
+With ``reg_user = reg_item = 0`` these are plain means of the deviations (lesson 04's baseline); a
+positive value shrinks the bias of a user or item with few ratings toward 0. Each is the ridge
+solution ``b_u = argmin sum_i (r_ui - mu - b_u)^2 + reg_user b_u^2`` (plain lambda, as in
+``als.fit``'s ``reg_bias``), one bias at a time: users first, then items given the users.
 """
 from __future__ import annotations
 

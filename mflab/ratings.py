@@ -187,14 +187,14 @@ class Ratings:
         return np.bincount(self.item, minlength=self.n_items)
 
     @cached_property
-    def by_user(self) -> "_Grouped":
+    def by_user(self) -> "Grouped":
         """Ratings grouped by user (CSR): ``by_user[u]`` is ``(items, values)`` of user ``u``."""
-        return _Grouped(self.user, self.item, self.value, self.n_users)
+        return Grouped(self.user, self.item, self.value, self.n_users)
 
     @cached_property
-    def by_item(self) -> "_Grouped":
+    def by_item(self) -> "Grouped":
         """Ratings grouped by item (CSC): ``by_item[i]`` is ``(users, values)`` of item ``i``."""
-        return _Grouped(self.item, self.user, self.value, self.n_items)
+        return Grouped(self.item, self.user, self.value, self.n_items)
 
     def user_items(self, u: int):
         """``(items, values)`` rated by user ``u``, without building a dense matrix."""
@@ -205,8 +205,16 @@ class Ratings:
         return self.by_item[i]
 
 
-class _Grouped:
-    """Rows of a COO matrix sorted by one key, with ``indptr`` offsets (the CSR layout)."""
+class Grouped:
+    """The ratings sorted by one key (user or item), with ``indptr`` offsets: the CSR layout.
+
+    For ``g = ratings.by_user``: the ratings of user ``u`` are positions ``indptr[u]`` to
+    ``indptr[u + 1]`` of the sorted arrays ``other`` (their items) and ``value``; ``order`` maps
+    each sorted position back to its row in the original Ratings. ``g[u]`` is ``(items, values)``;
+    ``g.rows(u)`` the original rows of user ``u``'s ratings (what a split holds out);
+    ``g.counts()`` the number of ratings per user. ``by_item`` is the same with users and items
+    swapped. ALS reads these arrays directly, a whole batch of users at once.
+    """
 
     def __init__(self, key, other, value, n):
         order = np.argsort(key, kind="stable")
@@ -223,6 +231,16 @@ class _Grouped:
             raise IndexError(f"index {row} is outside [0, {len(self)})")
         lo, hi = self.indptr[row], self.indptr[row + 1]
         return self.other[lo:hi], self.value[lo:hi]
+
+    def rows(self, row: int) -> np.ndarray:
+        """The original Ratings rows of ``row``'s ratings (in sorted order)."""
+        if not 0 <= row < len(self):
+            raise IndexError(f"index {row} is outside [0, {len(self)})")
+        return self.order[self.indptr[row]:self.indptr[row + 1]]
+
+    def counts(self) -> np.ndarray:
+        """Number of ratings of each row, shape (len(self),)."""
+        return np.diff(self.indptr)
 
 
 def _as_index(name, ids) -> np.ndarray:

@@ -43,7 +43,7 @@ def per_user_split(ratings, test_frac: float = 0.2, *, seed=None):
     test_rows = []
     grouped = ratings.by_user
     for u in range(ratings.n_users):
-        rows = grouped.order[grouped.indptr[u] : grouped.indptr[u + 1]]
+        rows = grouped.rows(u)
         n_test = int(round(test_frac * len(rows)))
         test_rows.append(rng.permutation(rows)[:n_test])
     return _halves(ratings, np.concatenate(test_rows).astype(np.int64))
@@ -63,7 +63,7 @@ def leave_one_out(ratings, *, timestamps=None, seed=None):
     grouped = ratings.by_user
     test_rows = []
     for u in range(ratings.n_users):
-        rows = grouped.order[grouped.indptr[u] : grouped.indptr[u + 1]]
+        rows = grouped.rows(u)
         if len(rows) < 2:
             continue
         test_rows.append(rows[np.argmax(timestamps[rows])] if timestamps is not None else rng.choice(rows))

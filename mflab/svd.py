@@ -21,10 +21,12 @@ from . import baseline as _baseline
 from .factorization import Factorization
 
 
-def fit(train, k: int, *, baseline: Factorization | None = None) -> Factorization:
+def fit(train, k: int, *, baseline: Factorization | None = None, force: bool = False) -> Factorization:
     """Rank-``k`` SVD of the zero-filled residual of ``baseline`` (fitted on ``train`` if None).
 
-    The singular values are in ``model.params["singular_values"]`` (all of them, not only k).
+    Objective: ``min ||E - P Q^T||_F`` over rank-k products, every cell counted (the unrated ones
+    as 0). The singular values are in ``model.info["singular_values"]`` (all of them, not only k).
+    Refused above ``mflab._checks.DENSE_CELL_LIMIT`` cells unless ``force=True``.
     """
     _checks.ratings("train", train)
     k = _checks.positive_int("k", k)
@@ -34,11 +36,16 @@ def fit(train, k: int, *, baseline: Factorization | None = None) -> Factorizatio
         baseline = _baseline.fit(train)
     elif not isinstance(baseline, Factorization) or baseline.k != 0:
         raise TypeError("baseline must be a Factorization from mflab.baseline.fit (k = 0)")
+    elif baseline.shape != train.shape:
+        raise ValueError(f"baseline was fitted on {baseline.n_users} users x {baseline.n_items} items "
+                         f"but train has {train.n_users} x {train.n_items}; fit it on train")
+    _checks.dense_size("svd.fit", *train.shape, force=force,
+                       alternative="Use als.fit or sgd.fit, which never build the dense matrix.")
     residual = np.zeros(train.shape)
     residual[train.user, train.item] = train.value - baseline.predict(train.user, train.item)
     U, s, Vt = np.linalg.svd(residual, full_matrices=False)
     root = np.sqrt(s[:k])
     return Factorization.from_training(
         train, U[:, :k] * root, Vt[:k].T * root, baseline.mu, baseline.user_bias, baseline.item_bias,
-        method="svd", params={"k": k, "singular_values": s},
+        method="svd", params={"k": k}, info={"singular_values": s},
     )

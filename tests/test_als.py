@@ -52,7 +52,7 @@ def slow_als(R, k, reg, iters, seed):
 def test_fit_equals_slow_loop_and_loss_never_increases():
     rng = np.random.default_rng(6)
     R = np.where(rng.random((25, 15)) < 0.4, rng.uniform(1, 5, (25, 15)), np.nan)
-    model = als.fit(Ratings.from_dense(R), 3, reg=0.5, iters=8, seed=11)
+    model = als.fit(Ratings.from_dense(R), 3, reg=0.5, epochs=8, biases=False, seed=11)
     P, Q = slow_als(R, 3, 0.5, 8, 11)
     np.testing.assert_allclose(model.P, P, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(model.Q, Q, rtol=1e-7, atol=1e-9)
@@ -60,7 +60,7 @@ def test_fit_equals_slow_loop_and_loss_never_increases():
     train = Ratings.from_dense(R)
     losses = []
     for iters in range(1, 8):
-        m = als.fit(train, 3, reg=0.5, iters=iters, seed=11)
+        m = als.fit(train, 3, reg=0.5, epochs=iters, biases=False, seed=11)
         e = train.value - m.predict(train.user, train.item)
         losses.append(np.sum(e ** 2) + 0.5 * (np.sum(m.P ** 2) + np.sum(m.Q ** 2)))
     assert all(b <= a + 1e-9 for a, b in zip(losses, losses[1:]))
@@ -70,7 +70,7 @@ def test_biased_als_user_step_is_ridge_on_augmented_features():
     rng = np.random.default_rng(7)
     R = np.where(rng.random((20, 12)) < 0.5, rng.uniform(1, 5, (20, 12)), np.nan)
     train = Ratings.from_dense(R)
-    m = als.fit(train, 2, reg=0.7, iters=1, biases=True, seed=1)
+    m = als.fit(train, 2, reg=0.7, epochs=1, biases=True, seed=1)
     # after one sweep, item step is the last: check item i's [b_i, q_i] against lstsq with the final users
     for i in range(12):
         users, values = train.item_users(i)
@@ -81,19 +81,19 @@ def test_biased_als_user_step_is_ridge_on_augmented_features():
 
 def test_drives_training_error_near_zero_on_full_rank_problem(small_full):
     # the matrix is 3 + (rank 2), so rank 3: three factors can fit it exactly, or two plus biases
-    model = als.fit(small_full, 3, reg=1e-6, iters=200, seed=0)
+    model = als.fit(small_full, 3, reg=1e-6, epochs=200, biases=False, seed=0)
     assert model.history["train_rmse"][-1] < 1e-3
-    model = als.fit(small_full, 2, reg=1e-6, iters=200, biases=True, seed=0)
+    model = als.fit(small_full, 2, reg=1e-6, epochs=200, biases=True, seed=0)
     assert model.history["train_rmse"][-1] < 1e-3
 
 
 def test_reg_zero_singular_gives_clear_error():
     train = Ratings.from_dense([[1.0, np.nan], [2.0, 3.0]])
-    with pytest.raises(ValueError, match="singular"):
-        als.fit(train, 3, reg=0, iters=1, seed=0)
+    with pytest.raises(ValueError, match=r"reg=0 leaves user 0.s least-squares problem without a unique solution: it has 1 rating\(s\) for 3 unknowns"):
+        als.fit(train, 3, reg=0, epochs=1, biases=False, seed=0)
 
 
 def test_reproduces_material_genre_als(genre):
-    m = als.fit(genre.train, 3, reg=0.1, iters=60, seed=genre.rng)
+    m = als.fit(genre.train, 3, reg=0.1, epochs=60, biases=False, seed=genre.rng)
     assert round(m.rmse(genre.train, clip=True), 4) == 0.2392
     assert round(m.rmse(genre.test, clip=True), 4) == 0.5678

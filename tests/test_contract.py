@@ -4,13 +4,33 @@ import pytest
 
 from mflab import ColdStartError, Factorization, Ratings, als, baseline, sgd, svd
 
+# The iterative fits take the same keywords for the same ideas (k, reg, reg_bias, epochs, biases,
+# seed, init_scale, init, test, progress); only what belongs to one optimiser differs (lr, shuffle,
+# compiled for SGD; reg_scaling for ALS).
+SHARED = dict(epochs=5, init_scale=0.1, init=None, test=None, progress=False)
 FITS = {
     "baseline": lambda t, **kw: baseline.fit(t, reg_user=kw.get("reg", 0), reg_item=kw.get("reg", 0)),
     "svd": lambda t, **kw: svd.fit(t, 2),
-    "als": lambda t, **kw: als.fit(t, 2, reg=kw.get("reg", 0.1), iters=5, seed=kw.get("seed", 0)),
-    "als_biased": lambda t, **kw: als.fit(t, 2, reg=kw.get("reg", 0.1), iters=5, biases=True, seed=kw.get("seed", 0)),
-    "sgd": lambda t, **kw: sgd.fit(t, 2, reg=kw.get("reg", 0.02), epochs=5, lr=0.02, seed=kw.get("seed", 0)),
+    "als": lambda t, **kw: als.fit(t, 2, reg=kw.get("reg", 0.1), reg_bias=kw.get("reg", 0.1), biases=False,
+                                   seed=kw.get("seed", 0), **SHARED),
+    "als_biased": lambda t, **kw: als.fit(t, 2, reg=kw.get("reg", 0.1), reg_bias=kw.get("reg", 0.1), biases=True,
+                                          seed=kw.get("seed", 0), **SHARED),
+    "als_count": lambda t, **kw: als.fit(t, 2, reg=kw.get("reg", 0.02), reg_bias=kw.get("reg", 0.02), biases=True,
+                                         seed=kw.get("seed", 0), reg_scaling="count", **SHARED),
+    "sgd": lambda t, **kw: sgd.fit(t, 2, reg=kw.get("reg", 0.02), reg_bias=kw.get("reg", 0.02), biases=True,
+                                   seed=kw.get("seed", 0), lr=0.02, **SHARED),
 }
+
+
+def test_iterative_fits_share_one_vocabulary_and_defaults():
+    import inspect
+
+    shared = ["k", "reg", "reg_bias", "epochs", "biases", "seed", "init_scale", "init", "test", "progress"]
+    sigs = [inspect.signature(f.fit).parameters for f in (als, sgd)]
+    for name in shared:
+        assert all(name in sig for sig in sigs), name
+    for name in ("reg_bias", "epochs", "biases", "seed", "init_scale", "init", "test", "progress"):
+        assert sigs[0][name].default == sigs[1][name].default, name
 
 
 @pytest.fixture
@@ -58,7 +78,7 @@ def test_rejects_non_ratings_and_empty(name, data):
         FITS[name](data.subset(np.zeros(len(data), dtype=bool)))
 
 
-@pytest.mark.parametrize("name", ["als", "als_biased", "sgd"])
+@pytest.mark.parametrize("name", ["als", "als_biased", "als_count", "sgd"])
 def test_more_reg_gives_smaller_factors(name, data):
     # the penalty is reg (|P|^2 + |Q|^2); a factorization may move scale between P and Q, so
     # the quantity that must shrink is that sum
@@ -74,7 +94,7 @@ def test_more_reg_gives_smaller_baseline_biases(data):
     assert np.abs(large.user_bias).sum() < np.abs(small.user_bias).sum()
 
 
-@pytest.mark.parametrize("fit", [lambda t, s: als.fit(t, 2, iters=2, test=s), lambda t, s: sgd.fit(t, 2, epochs=2, test=s)])
+@pytest.mark.parametrize("fit", [lambda t, s: als.fit(t, 2, epochs=2, test=s), lambda t, s: sgd.fit(t, 2, epochs=2, test=s)])
 def test_test_set_shape_checked(fit, data):
     bigger = Ratings([0], [9], [3.0], 9, 10)
     with pytest.raises(ValueError, match="test has shape 9 users x 10 items"):

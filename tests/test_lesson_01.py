@@ -185,7 +185,7 @@ def test_exercise_1_and_3_held_out_error(train):
 
 
 def test_exercise_2_als(train, model, missing):
-    m = als.fit(train, k=2, reg=0.02, iters=30, seed=0)
+    m = als.fit(train, k=2, reg=0.02, epochs=30, biases=False, seed=0)
     als_mse = np.square(m.history["train_rmse"])
     assert {n: round(float(als_mse[n - 1]), 4) for n in (1, 2, 5, 10, 30)} == \
         {1: 0.7837, 2: 0.0731, 5: 0.0095, 10: 0.0036, 30: 0.0006}

@@ -11,6 +11,9 @@ import pytest
 import mflab
 from mflab import als, baseline, metrics, plots, sgd, splits
 
+# SGD on MovieLens-sized data: minutes as plain Python, so not part of `make unit-nonumba`
+pytestmark = pytest.mark.needs_numba
+
 # Lesson 05's settings for the biased model, chosen there on a validation carve-out of train.
 BIASED = dict(k=50, lr=0.01, reg=0.1, epochs=30, seed=0)
 
@@ -56,11 +59,13 @@ def test_plain_sgd_reproduces_material_3_test_mse(split, plain):
     """Material 3 reports a test MSE of about 0.91. Its split (pandas per-user sample) and its
     unseeded final shuffle of the training rows cannot be reproduced draw for draw; over three
     per-user splits x three visiting orders this model gives 0.905-0.913. So we require the band
-    0.91 +- 0.02, and the lesson's own printed figure exactly."""
+    0.91 +- 0.02, and the lesson's own printed figure exactly. (Test items with no training rating
+    keep zero factors, so plain MF predicts 0 for them; a random uniform start predicted about 1.5
+    and gave 0.9075.)"""
     train, test = split
     mse = plain.rmse(test) ** 2
     assert 0.89 <= mse <= 0.93
-    assert round(mse, 4) == 0.9075
+    assert round(mse, 4) == 0.9160
     assert round(plain.rmse(train) ** 2, 4) == 0.6985
 
 
@@ -69,7 +74,7 @@ def test_accuracy_table_and_biased_beats_baseline_and_plain(split, plain, biased
     base = baseline.fit(train)
     table = {name: (round(m.rmse(test), 4), round(m.mae(test), 4))
              for name, m in (("baseline", base), ("plain", plain), ("biased", biased))}
-    assert table == {"baseline": (0.9642, 0.7584), "plain": (0.9526, 0.7430), "biased": (0.9152, 0.7216)}
+    assert table == {"baseline": (0.9642, 0.7584), "plain": (0.9571, 0.7453), "biased": (0.9151, 0.7215)}
     assert biased.rmse(test) < plain.rmse(test) - 0.02
     assert biased.rmse(test) < base.rmse(test) - 0.03
 
@@ -102,7 +107,7 @@ def test_u1_benchmark_figure():
 # ----------------------------------------------------------------------------- lesson 06
 def test_lesson_06_material_recommendations_for_user_77():
     d = mflab.datasets.synthetic_genres()
-    model = als.fit(d.train, 3, reg=0.1, iters=60, seed=d.rng)
+    model = als.fit(d.train, 3, reg=0.1, epochs=60, biases=False, seed=d.rng)
     n_rated = d.train.user_counts()
     target = int(np.argmax(n_rated))
     assert (target, n_rated[target]) == (77, 18)
@@ -124,8 +129,8 @@ def test_lesson_06_material_recommendations_for_user_77():
 
 def test_lesson_06_biased_als_gives_sharper_genre_blocks():
     d = mflab.datasets.synthetic_genres()
-    plain_als = als.fit(d.train, 3, reg=0.1, iters=60, seed=d.rng)
-    better = als.fit(d.train, 3, reg=1.0, iters=60, biases=True, seed=0)
+    plain_als = als.fit(d.train, 3, reg=0.1, epochs=60, biases=False, seed=d.rng)
+    better = als.fit(d.train, 3, reg=1.0, epochs=60, biases=True, seed=0)
     g = d.movie_genres
     same = (g[:, None] == g[None, :]) & ~np.eye(len(g), dtype=bool)
     different = g[:, None] != g[None, :]

@@ -101,7 +101,7 @@ def test_svd_best_k_and_improvement(data, base):
 # ----------------------------------------------------------------- lesson 04: ALS
 def test_material_als_continues_the_generator():
     data = mflab.datasets.synthetic_genres()  # a fresh generator: ALS must be its next consumer
-    model = mflab.als.fit(data.train, 3, reg=0.1, iters=60, seed=data.rng, test=data.test)
+    model = mflab.als.fit(data.train, 3, reg=0.1, epochs=60, biases=False, seed=data.rng, test=data.test)
     assert round(model.rmse(data.train, clip=True), 4) == 0.2392
     assert round(model.rmse(data.test, clip=True), 4) == 0.5678
     assert len(model.history["train_rmse"]) == len(model.history["test_rmse"]) == 60
@@ -111,7 +111,7 @@ def test_als_needs_the_material_stream():
     # with a fresh seed instead of the continued stream the figures differ: the test above
     # really checks that the generator is carried over
     data = mflab.datasets.synthetic_genres()
-    model = mflab.als.fit(data.train, 3, reg=0.1, iters=60, seed=42)
+    model = mflab.als.fit(data.train, 3, reg=0.1, epochs=60, biases=False, seed=42)
     assert round(model.rmse(data.test, clip=True), 4) != 0.5678
 
 
@@ -120,7 +120,7 @@ def test_validation_choice_of_lesson_04(data):
     splits = [mflab.splits.random_split(data.train, 0.2, seed=s) for s in range(5)]
     grid = [(k, reg) for k in (1, 2, 3, 4, 5, 8) for reg in (0.3, 0.5, 1, 1.5, 2, 3, 5, 10)]
     score = {
-        (k, reg): np.mean([mflab.als.fit(f, k, reg=reg, iters=30, biases=True, seed=0).rmse(v, clip=True)
+        (k, reg): np.mean([mflab.als.fit(f, k, reg=reg, epochs=30, biases=True, seed=0).rmse(v, clip=True)
                            for f, v in splits])
         for k, reg in grid
     }
@@ -130,7 +130,7 @@ def test_validation_choice_of_lesson_04(data):
 
 
 def test_als_with_biases_beats_svd_and_baseline(data, base):
-    model = mflab.als.fit(data.train, 3, reg=1.5, iters=30, biases=True, seed=0, test=data.test)
+    model = mflab.als.fit(data.train, 3, reg=1.5, epochs=30, biases=True, seed=0, test=data.test)
     test_rmse = model.rmse(data.test, clip=True)
     svd_test = mflab.svd.fit(data.train, 3, baseline=base).rmse(data.test, clip=True)
     assert test_rmse < svd_test < base.rmse(data.test, clip=True)
@@ -144,7 +144,7 @@ def test_als_settles_in_far_fewer_passes_than_sgd(data):
         h = np.array(model.history["train_rmse"])
         return int(np.argmax(np.abs(h - h[-1]) < 0.001)) + 1
 
-    als = mflab.als.fit(data.train, 3, reg=1.5, iters=30, biases=True, seed=0)
+    als = mflab.als.fit(data.train, 3, reg=1.5, epochs=30, biases=True, seed=0)
     sgd = mflab.sgd.fit(data.train, 3, reg=0.15, lr=0.02, epochs=1000, biases=True, seed=0, test=data.test)
     assert passes(als) == 11 and passes(sgd) == 564
     assert round(sgd.rmse(data.test, clip=True), 4) == 0.4472
@@ -174,8 +174,8 @@ def test_rating_heatmap_hatches_many_gaps_with_one_patch(data):
 
 def test_regularised_als_does_not_depend_on_the_start(data):
     """Lesson 04: the material's ALS swings with its random start, ALS + biases (lambda 1.5) does not."""
-    plain = [mflab.als.fit(data.train, 3, reg=0.1, iters=60, seed=s).rmse(data.test, clip=True) for s in range(6)]
-    biased = [mflab.als.fit(data.train, 3, reg=1.5, iters=30, biases=True, seed=s).rmse(data.test, clip=True)
+    plain = [mflab.als.fit(data.train, 3, reg=0.1, epochs=60, biases=False, seed=s).rmse(data.test, clip=True) for s in range(6)]
+    biased = [mflab.als.fit(data.train, 3, reg=1.5, epochs=30, biases=True, seed=s).rmse(data.test, clip=True)
               for s in range(6)]
     assert np.ptp(plain) > 0.05 and min(plain) > 0.55
     assert np.ptp(biased) < 0.001 and max(biased) < 0.4341

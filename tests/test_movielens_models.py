@@ -9,6 +9,9 @@ import pytest
 import mflab
 from mflab import als, sgd
 
+# SGD on MovieLens-sized data: minutes as plain Python, so not part of `make unit-nonumba`
+pytestmark = pytest.mark.needs_numba
+
 
 @pytest.fixture(scope="module")
 def u1():
@@ -31,8 +34,8 @@ def test_sgd_regularisation_narrows_the_gap_and_helps_test(u1):
 
 def test_als_regularisation_narrows_the_gap(u1):
     train, test = u1
-    weak = als.fit(train, 20, reg=1.0, iters=15, biases=True, seed=0)
-    strong = als.fit(train, 20, reg=15.0, iters=15, biases=True, seed=0)
+    weak = als.fit(train, 20, reg=1.0, epochs=15, biases=True, seed=0)
+    strong = als.fit(train, 20, reg=15.0, epochs=15, biases=True, seed=0)
     assert gap(weak, train, test) > 0.5
     assert gap(strong, train, test) < 0.25
     assert strong.rmse(test) < 0.935

@@ -14,7 +14,7 @@ def checkerboard(n=8):
 
 
 @pytest.mark.parametrize("fit", [
-    lambda t: als.fit(t, 2, reg=0.01, iters=30, seed=0),
+    lambda t: als.fit(t, 2, reg=0.01, epochs=30, biases=False, seed=0),
     lambda t: sgd.fit(t, 2, lr=0.02, reg=0.001, epochs=400, biases=False, seed=0),
 ])
 def test_held_out_diagonal_comes_back_first(fit):

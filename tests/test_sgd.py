@@ -42,8 +42,10 @@ def test_compiled_equals_plain_python_equals_slow_version(sparse, biases):
     np.testing.assert_allclose(fast.user_bias, b_u, atol=1e-12)
 
 
+@pytest.mark.needs_numba
 def test_compiled_loop_is_numba():
-    numba = pytest.importorskip("numba")
+    import numba
+
     assert isinstance(sgd.compiled_epoch, numba.core.registry.CPUDispatcher)
 
 
