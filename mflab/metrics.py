@@ -11,8 +11,17 @@ liked (rated at or above a threshold in the test set)::
     recall@k    = |top-k  ∩ relevant| / |relevant|
     NDCG@k      = DCG / IDCG,  DCG = sum_{position p = 1..k, item relevant} 1 / log2(p + 1)
                   and IDCG is the DCG of a perfect list (all relevant items first).
+    hit rate@k  = 1 if any of the top k is relevant, else 0
+    AP@k        = sum_{p = 1..k, item p relevant} precision@p / min(k, |relevant|)   (MAP: its mean)
+    AUC         = P(a random relevant item scores above a random non-relevant one), ties count 1/2
+    coverage    = |items appearing in any user's top-k| / n_items
+
+Recall, NDCG, hit rate and AP are undefined for a user with no relevant item, so they refuse one;
+a ranked list that repeats an item, or anything that is not a flat list of items, is refused too
+(either would give a number that looks right and is not).
 """
 from __future__ import annotations
+
 
 import numpy as np
 
@@ -44,52 +53,139 @@ def mae(y_true, y_pred) -> float:
     return float(np.mean(np.abs(y_true - y_pred)))
 
 
+def _ranked(ranked, k=None) -> list:
+    """A ranked list as a Python list of items, checked (flat, no repeats); its first k if given."""
+    if hasattr(ranked, "columns"):
+        raise TypeError("ranked must be a list of items, best first; got a DataFrame (pass its item "
+                        "column, e.g. top_n(...)['item'])")
+    array = np.asarray(ranked)
+    if array.ndim != 1:
+        raise ValueError(f"ranked must be a flat list of items; got shape {array.shape}")
+    items = array.tolist()
+    if len(set(items)) != len(items):
+        seen = set()
+        repeat = next(x for x in items if x in seen or seen.add(x))
+        raise ValueError(f"ranked lists item {repeat!r} more than once; a ranking names each item once")
+    return items if k is None else items[:k]
+
+
+def _relevant(relevant, metric, *, allow_empty=False) -> set:
+    if hasattr(relevant, "columns"):
+        raise TypeError("relevant must be a collection of items; got a DataFrame")
+    array = np.asarray(list(relevant) if isinstance(relevant, (set, frozenset)) else relevant)
+    if array.ndim > 1:
+        raise ValueError(f"relevant must be a flat collection of items; got shape {array.shape}")
+    found = set(array.ravel().tolist())
+    if not found and not allow_empty:
+        raise ValueError(f"relevant is empty: {metric} is undefined for a user with no relevant "
+                         f"item; leave such users out (ranking_metrics does)")
+    return found
+
+
 def precision_at_k(ranked, relevant, k: int = 10) -> float:
     """Fraction of the first ``k`` items of ``ranked`` that are in ``relevant``."""
     k = _checks.positive_int("k", k)
-    top = list(ranked)[:k]
-    return len(set(top) & set(relevant)) / k
+    return len(set(_ranked(ranked, k)) & _relevant(relevant, "precision", allow_empty=True)) / k
 
 
 def recall_at_k(ranked, relevant, k: int = 10) -> float:
-    """Fraction of ``relevant`` found in the first ``k`` items of ``ranked`` (0 if none relevant)."""
+    """Fraction of ``relevant`` found in the first ``k`` items of ``ranked``."""
     k = _checks.positive_int("k", k)
-    relevant = set(relevant)
-    if not relevant:
-        return 0.0
-    return len(set(list(ranked)[:k]) & relevant) / len(relevant)
+    relevant = _relevant(relevant, "recall")
+    return len(set(_ranked(ranked, k)) & relevant) / len(relevant)
 
 
 def ndcg_at_k(ranked, relevant, k: int = 10) -> float:
-    """Binary-relevance NDCG of the first ``k`` items of ``ranked`` (0 if none relevant)."""
+    """Binary-relevance NDCG of the first ``k`` items of ``ranked`` (at most 1)."""
     k = _checks.positive_int("k", k)
-    relevant = set(relevant)
-    if not relevant:
-        return 0.0
-    gains = [1.0 if item in relevant else 0.0 for item in list(ranked)[:k]]
+    relevant = _relevant(relevant, "NDCG")
+    gains = [1.0 if item in relevant else 0.0 for item in _ranked(ranked, k)]
     dcg = sum(g / np.log2(p + 2) for p, g in enumerate(gains))
     idcg = sum(1.0 / np.log2(p + 2) for p in range(min(k, len(relevant))))
     return float(dcg / idcg)
 
 
-def ranking_metrics(model, test, *, k: int = 10, exclude=None, threshold: float = 4.0) -> dict:
-    """Mean precision@k, recall@k and NDCG@k over the users with a relevant test item.
+def hit_rate_at_k(ranked, relevant, k: int = 10) -> float:
+    """1.0 if any of the first ``k`` items of ``ranked`` is relevant, else 0.0."""
+    k = _checks.positive_int("k", k)
+    return float(bool(set(_ranked(ranked, k)) & _relevant(relevant, "hit rate")))
+
+
+def average_precision_at_k(ranked, relevant, k: int = 10) -> float:
+    """AP@k: precision at each relevant position of the top k, summed, over min(k, |relevant|)."""
+    k = _checks.positive_int("k", k)
+    relevant = _relevant(relevant, "average precision")
+    hits, total = 0, 0.0
+    for position, item in enumerate(_ranked(ranked, k), start=1):
+        if item in relevant:
+            hits += 1
+            total += hits / position
+    return total / min(k, len(relevant))
+
+
+def auc(scores, positives, *, exclude=None) -> float:
+    """Exact AUC of one user's ``scores`` (one per item) for the item indices ``positives``.
+
+    The non-positives are every other item not in ``exclude`` (e.g. the user's training items).
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 1 or not np.isfinite(scores).all():
+        raise ValueError(f"scores must be a 1-D array of finite numbers, one per item; got shape {scores.shape}")
+    pos = np.array(sorted(_relevant(positives, "AUC")), dtype=np.int64)
+    if pos.min() < 0 or pos.max() >= len(scores):
+        raise ValueError(f"positives must be item indices in [0, {len(scores)})")
+    negative = np.ones(len(scores), dtype=bool)
+    negative[pos] = False
+    if exclude is not None:
+        negative[np.asarray(list(exclude), dtype=np.int64)] = False
+    neg = np.sort(scores[negative])
+    if len(neg) == 0:
+        raise ValueError("every item is positive or excluded: AUC needs at least one non-positive item")
+    below = np.searchsorted(neg, scores[pos], side="left")
+    ties = np.searchsorted(neg, scores[pos], side="right") - below
+    return float((below + 0.5 * ties).sum() / (len(pos) * len(neg)))
+
+
+def coverage(ranked_lists, n_items: int) -> float:
+    """Share of the catalogue (``n_items`` items) that appears in at least one ranked list."""
+    n_items = _checks.positive_int("n_items", n_items)
+    shown = set()
+    for ranked in ranked_lists:
+        shown.update(_ranked(ranked))
+    if any(not (isinstance(i, (int, np.integer)) and 0 <= i < n_items) for i in shown):
+        raise ValueError(f"ranked lists must hold item indices in [0, {n_items})")
+    return len(shown) / n_items
+
+
+def ranking_metrics(model, test, *, k: int = 10, exclude=None, threshold: float | None = 4.0) -> dict:
+    """Mean precision, recall, NDCG, hit rate and MAP at ``k`` over the users with a relevant test item.
 
     For each such user, the model ranks every item they did not rate in ``exclude`` (usually the
-    training set); an item is relevant when the user rated it ``>= threshold`` in ``test``.
+    training set); an item is relevant when the user rated it ``>= threshold`` in ``test``
+    (``threshold=None``: every test item is relevant, as for implicit feedback). A threshold above
+    every test rating is refused, so at least one user is scored (never a misleading 0 over none).
     """
     _checks.ratings("test", test)
     k = _checks.positive_int("k", k)
     from .recommend import top_n
 
-    liked = test.subset(test.value >= threshold)
-    scores = {"precision": [], "recall": [], "ndcg": []}
+    if threshold is None:
+        liked = test
+    else:
+        threshold = _checks._real("threshold", threshold)
+        if threshold > test.value.max():
+            raise ValueError(f"threshold={threshold:g} is above every test rating (the highest is "
+                             f"{test.value.max():g}): no item would be relevant. Pick a threshold "
+                             f"on the rating scale, or threshold=None for implicit data")
+        liked = test.subset(test.value >= threshold)
+    names = ("precision", "recall", "ndcg", "hit_rate", "map")
+    functions = (precision_at_k, recall_at_k, ndcg_at_k, hit_rate_at_k, average_precision_at_k)
+    scores = {name: [] for name in names}
     for u in np.unique(liked.user):
         relevant = liked.user_items(u)[0]
         ranked = top_n(model, int(u), k, exclude=exclude)["item"].to_numpy()
-        scores["precision"].append(precision_at_k(ranked, relevant, k))
-        scores["recall"].append(recall_at_k(ranked, relevant, k))
-        scores["ndcg"].append(ndcg_at_k(ranked, relevant, k))
-    out = {f"{name}@{k}": float(np.mean(v)) if v else 0.0 for name, v in scores.items()}
+        for name, metric in zip(names, functions):
+            scores[name].append(metric(ranked, relevant, k))
+    out = {f"{name}@{k}": float(np.mean(v)) for name, v in scores.items()}  # >= 1 user: see threshold
     out["users"] = len(scores["ndcg"])
     return out

@@ -15,6 +15,11 @@ from functools import cached_property
 
 import numpy as np
 
+from . import _checks
+
+_SPARSE_WAYS = ("Work with the aligned arrays (user, item, value) or the grouped views "
+                "(by_user, by_item), which hold only the observed ratings.")
+
 
 @dataclass(frozen=True, eq=False)
 class Ratings:
@@ -50,9 +55,12 @@ class Ratings:
 
     def __post_init__(self):
         set_ = object.__setattr__.__get__(self)  # frozen: we only normalise fields here
-        user = _as_index("user", self.user)
-        item = _as_index("item", self.item)
-        value = np.array(self.value, dtype=float).ravel()
+        for name, n in (("n_users", self.n_users), ("n_items", self.n_items)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"{name} must be a positive integer; got {n!r}")
+        user = _as_index("user", self.user, int(self.n_users))
+        item = _as_index("item", self.item, int(self.n_items))
+        value = _as_values(self.value)
         if not (len(user) == len(item) == len(value)):
             raise ValueError(
                 f"user, item and value must have the same length; got {len(user)}, {len(item)}, {len(value)}"
@@ -62,14 +70,6 @@ class Ratings:
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"{name} must be a positive integer; got {n!r}")
             set_(name, int(n))
-        for name, ids, n in (("user", user, self.n_users), ("item", item, self.n_items)):
-            bad = np.flatnonzero((ids < 0) | (ids >= n))
-            if bad.size:
-                t = bad[0]
-                raise ValueError(
-                    f"row {t}: {name} index {ids[t]} is outside [0, {n}) (n_{name}s={n}); "
-                    f"indices are 0-based"
-                )
         bad = np.flatnonzero(~np.isfinite(value))
         if bad.size:
             t = bad[0]
@@ -86,10 +86,18 @@ class Ratings:
         if self.scale is None:
             scale = (float(value.min()), float(value.max())) if len(value) else None
         else:
-            low, high = (float(s) for s in self.scale)
-            if not low <= high:
-                raise ValueError(f"scale must be (low, high) with low <= high; got {self.scale!r}")
+            try:
+                low, high = (float(s) for s in self.scale)
+            except (TypeError, ValueError):
+                raise TypeError(f"scale must be a pair (low, high) of numbers; got {self.scale!r}") from None
+            if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+                raise ValueError(f"scale must be (low, high) with finite low <= high; got {self.scale!r}")
             scale = (low, high)
+            outside = np.flatnonzero((value < low) | (value > high))
+            if outside.size:
+                t = outside[0]
+                raise ValueError(f"row {t}: value {value[t]:g} (user {user[t]}, item {item[t]}) is outside "
+                                 f"the declared scale {scale}; fix the value or the scale")
         for name, arr in (("user", user), ("item", item), ("value", value)):
             arr.flags.writeable = False
             set_(name, arr)
@@ -131,9 +139,22 @@ class Ratings:
         for arg, col in (("user", user), ("item", item), ("rating", rating)):
             if col not in df.columns:
                 raise ValueError(f"{arg}={col!r} is not a column of the DataFrame; its columns are {list(df.columns)}")
+        if not hasattr(df, "columns"):
+            raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}")
         raw_u, raw_i = df[user].to_numpy(), df[item].to_numpy()
-        users = np.unique(raw_u) if users is None else np.asarray(users)
-        items = np.unique(raw_i) if items is None else np.asarray(items)
+        try:
+            users = np.unique(raw_u) if users is None else np.asarray(users)
+            items = np.unique(raw_i) if items is None else np.asarray(items)
+        except TypeError:
+            raise TypeError(f"the {user!r} and {item!r} columns must each hold ids of one kind (all "
+                            f"numbers or all strings); they mix types") from None
+        for name, ids in (("users", users), ("items", items)):
+            if ids.ndim != 1:
+                raise ValueError(f"{name} must be a 1-D list of raw ids; got shape {ids.shape}")
+            values, counts = np.unique(ids, return_counts=True)
+            if (counts > 1).any():
+                raise ValueError(f"{name} lists the id {values[counts > 1].tolist()[0]!r} more than once; each raw "
+                                 f"id must name one index")
         u = _lookup("user", users, raw_u)
         i = _lookup("item", items, raw_i)
         return cls(u, i, df[rating].to_numpy(dtype=float), n_users=len(users), n_items=len(items),
@@ -166,14 +187,19 @@ class Ratings:
         """The global mean rating, mu."""
         return float(self.value.mean())
 
-    def to_dense(self, fill=np.nan) -> np.ndarray:
-        """The users x items matrix, ``fill`` where unrated. Only for small data."""
+    def to_dense(self, fill=np.nan, *, force: bool = False) -> np.ndarray:
+        """The users x items matrix, ``fill`` where unrated. Only for small data.
+
+        Refused above ``mflab._checks.DENSE_CELL_LIMIT`` cells unless ``force=True``.
+        """
+        _checks.dense_size("Ratings.to_dense()", *self.shape, force=force, alternative=_SPARSE_WAYS)
         R = np.full(self.shape, fill, dtype=float)
         R[self.user, self.item] = self.value
         return R
 
-    def mask(self) -> np.ndarray:
+    def mask(self, *, force: bool = False) -> np.ndarray:
         """Dense boolean users x items matrix, True where rated. Only for small data."""
+        _checks.dense_size("Ratings.mask()", *self.shape, force=force, alternative=_SPARSE_WAYS)
         M = np.zeros(self.shape, dtype=bool)
         M[self.user, self.item] = True
         return M
@@ -243,14 +269,48 @@ class Grouped:
         return np.diff(self.indptr)
 
 
-def _as_index(name, ids) -> np.ndarray:
-    ids = np.asarray(ids).ravel()
-    if ids.size and not np.issubdtype(ids.dtype, np.integer):
-        if np.issubdtype(ids.dtype, np.floating) and np.all(np.isfinite(ids)) and np.all(ids == np.round(ids)):
-            ids = ids.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must hold integer indices; got dtype {ids.dtype}")
+def _as_index(name, ids, n) -> np.ndarray:
+    """``ids`` as a 1-D int64 array, checked in its own dtype first (so a huge id is reported as
+    it was given, not as the number int64 wraps it to)."""
+    ids = np.asarray(ids)
+    if ids.ndim > 1:
+        raise ValueError(f"{name} must be a 1-D array of indices; got shape {ids.shape} (flatten it "
+                         f"yourself if that is what you mean)")
+    ids = ids.ravel()
+    if ids.size and not (np.issubdtype(ids.dtype, np.integer) or np.issubdtype(ids.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer indices; got dtype {ids.dtype} (for raw ids such as "
+                        f"strings, use Ratings.from_frame, which maps them to indices)")
+    if np.issubdtype(ids.dtype, np.floating):
+        bad = np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))
+        if bad.size:
+            raise TypeError(f"row {bad[0]}: {name} index {ids[bad[0]].item()!r} is not a whole number; "
+                            f"{name} must hold integer indices")
+    bad = np.flatnonzero((ids < 0) | (ids >= n))
+    if bad.size:
+        t = bad[0]
+        raise ValueError(f"row {t}: {name} index {ids[t].item()!r} is outside [0, {n}) "
+                         f"(n_{name}s={n}); indices are 0-based")
     return ids.astype(np.int64)
+
+
+def _as_values(value) -> np.ndarray:
+    """The ratings as a 1-D float array; text or other non-numbers are named."""
+    raw = np.asarray(value)
+    if raw.ndim > 1:
+        raise ValueError(f"value must be a 1-D array of ratings; got shape {raw.shape}")
+    try:
+        return np.array(raw, dtype=float).ravel()
+    except (TypeError, ValueError):
+        first = next((v for v in raw.ravel().tolist() if not _is_number(v)), None)
+        raise TypeError(f"value must hold numbers; found {first!r}") from None
+
+
+def _is_number(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def _lookup(name, known, raw) -> np.ndarray:

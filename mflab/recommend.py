@@ -24,18 +24,40 @@ def _frame(model_or_train, items, score_name, scores, extra=None) -> pd.DataFram
     return df
 
 
-def popular(train, n: int = 10, *, damping: float = 10.0, exclude_user: int | None = None) -> pd.DataFrame:
-    """The ``n`` items with the highest damped mean rating (see module docstring).
+def popularity_scores(train, *, by: str = "rating", damping: float = 10.0) -> np.ndarray:
+    """One popularity score per item: the damped mean rating (``by="rating"``) or the number of
+    ratings (``by="count"``, the ranking for implicit feedback, where a rating is an interaction)."""
+    _checks.ratings("train", train)
+    damping = _checks.nonnegative("damping", damping)
+    count = train.item_counts()
+    if by == "count":
+        return count.astype(float)
+    if by != "rating":
+        raise ValueError(f"by must be 'rating' (damped mean rating) or 'count' (number of ratings); got {by!r}")
+    total = np.bincount(train.item, weights=train.value, minlength=train.n_items)
+    return (total + damping * train.mean()) / np.maximum(count + damping, 1e-12)
+
+
+def popularity_model(train, *, by: str = "count", damping: float = 10.0):
+    """The popularity ranking as a k = 0 Factorization (``item_bias`` = the popularity score), so
+    it goes through ``top_n`` and ``metrics.ranking_metrics`` like any fitted model."""
+    from .factorization import Factorization
+
+    score = popularity_scores(train, by=by, damping=damping)
+    return Factorization.from_training(train, np.zeros((train.n_users, 0)), np.zeros((train.n_items, 0)),
+                                       0.0, None, score, method="popularity",
+                                       params={"by": by, "damping": damping})
+
+
+def popular(train, n: int = 10, *, damping: float = 10.0, by: str = "rating",
+            exclude_user: int | None = None) -> pd.DataFrame:
+    """The ``n`` items with the highest damped mean rating, or the most ratings (``by="count"``).
 
     ``exclude_user`` leaves out the items that user rated in ``train``.
     """
-    _checks.ratings("train", train)
     n = _checks.positive_int("n", n)
-    damping = _checks.nonnegative("damping", damping)
-    mu = train.mean()
+    score = popularity_scores(train, by=by, damping=damping)
     count = train.item_counts()
-    total = np.bincount(train.item, weights=train.value, minlength=train.n_items)
-    score = (total + damping * mu) / np.maximum(count + damping, 1e-12)
     candidates = np.ones(train.n_items, dtype=bool)
     if exclude_user is not None and 0 <= exclude_user < train.n_users:
         candidates[train.user_items(exclude_user)[0]] = False
@@ -71,9 +93,59 @@ def top_n(model, user: int, n: int = 10, *, exclude=None, fallback=None, min_rat
         candidates[exclude.user_items(user)[0]] = False
     items = _top(scores, candidates, n)
     out = _frame(model, items, "score", scores[items])
-    if fallback is not None:
+    if model.k and not model.P[user].any():
+        # no training ratings, so no factors: the list is the item-bias ranking everyone gets
+        out["source"] = "item biases only (this user has no factors)"
+    elif fallback is not None:
         out["source"] = "model"
     return out
+
+
+def fold_in(model, items, ratings, *, reg: float, reg_bias: float | None = None):
+    """A new user's ``(p_u, b_u)`` from their first ratings, with the item side fixed.
+
+    One ridge solve, :func:`mflab.als.solve_user` on the rated items' factors::
+
+        p_u = (Q_u^T Q_u + reg I)^{-1} Q_u^T (r_u - mu - b_i)          (b_u = 0 without biases)
+
+    With biases (a model whose ``mu`` or item biases are non-zero) it solves ``[b_u, p_u]`` against
+    features ``[1, q_i]`` with ridge ``diag(reg_bias, reg, ..., reg)`` (``reg_bias=None``: ``reg``).
+    """
+    from .als import solve_user
+
+    items = np.asarray(items)
+    ratings = np.asarray(ratings, dtype=float)
+    if items.ndim != 1 or ratings.shape != items.shape or len(items) == 0:
+        raise ValueError(f"items and ratings must be two 1-D sequences of the same, non-zero length; "
+                         f"got shapes {items.shape} and {ratings.shape}")
+    if not np.issubdtype(items.dtype, np.integer) or items.min() < 0 or items.max() >= model.n_items:
+        raise ValueError(f"items must be item indices in [0, {model.n_items})")
+    if len(set(items.tolist())) != len(items):
+        raise ValueError("items lists an item more than once; give each rated item once")
+    if not np.isfinite(ratings).all():
+        raise ValueError("ratings must be finite numbers")
+    reg = _checks.positive("reg", reg)
+    reg_bias = reg if reg_bias is None else _checks.positive("reg_bias", reg_bias)
+    target = ratings - model.mu - model.item_bias[items]
+    if model.mu == 0 and not model.item_bias.any():  # a model without biases
+        return solve_user(model.Q[items], target, reg), 0.0
+    X = np.column_stack([np.ones(len(items)), model.Q[items]])
+    scale = np.sqrt(np.r_[reg_bias, np.full(model.k, reg)] / reg)  # per-column ridge via rescaling
+    solution = solve_user(X / scale, target, reg) / scale
+    return solution[1:], float(solution[0])
+
+
+def recommend_new_user(model, items, ratings, n: int = 10, *, reg: float,
+                       reg_bias: float | None = None) -> pd.DataFrame:
+    """Top-``n`` items for a user known only by ``ratings`` of ``items`` (folded in, see
+    :func:`fold_in`), the rated items excluded."""
+    n = _checks.positive_int("n", n)
+    p_u, b_u = fold_in(model, items, ratings, reg=reg, reg_bias=reg_bias)
+    scores = model.mu + b_u + model.item_bias + model.Q @ p_u
+    candidates = np.ones(model.n_items, dtype=bool)
+    candidates[np.asarray(items)] = False
+    top = _top(scores, candidates, n)
+    return _frame(model, top, "score", scores[top])
 
 
 def cosine_similarity(V: np.ndarray) -> np.ndarray:
@@ -91,6 +163,9 @@ def similar_items(model, item: int, n: int = 10) -> pd.DataFrame:
     if not 0 <= item < model.n_items:
         raise ValueError(f"item must be an index in [0, {model.n_items}); got {item}")
     q = model.Q[item]
+    if not q.any():
+        raise ValueError(f"item {item} has a zero factor vector (it had no training ratings), so no "
+                         f"item is similar to it; it gets a vector once it has ratings")
     norms = np.linalg.norm(model.Q, axis=1) * np.linalg.norm(q)
     sims = np.divide(model.Q @ q, norms, out=np.zeros(model.n_items), where=norms > 0)
     candidates = np.ones(model.n_items, dtype=bool)

@@ -5,6 +5,10 @@
   so every user is in both halves (the MovieLens lesson's split).
 * ``leave_one_out``: one rating per user held out (the latest, given timestamps, else a random one).
 * ``temporal_split``: ratings before a time cut-off train, the rest test (no peeking at the future).
+* ``leave_last_out``: each user's most recent rating held out (implicit-feedback evaluation).
+
+A split that would leave either half empty is refused: a model cannot be fitted on, or scored
+against, nothing.
 """
 from __future__ import annotations
 
@@ -23,7 +27,23 @@ def _fraction(test_frac):
 def _halves(ratings, test_rows):
     is_test = np.zeros(len(ratings), dtype=bool)
     is_test[test_rows] = True
+    if is_test.all() or not is_test.any():
+        half = "training" if is_test.all() else "test"
+        raise ValueError(f"this split of {len(ratings)} ratings leaves the {half} half empty; use "
+                         f"more ratings or another test_frac")
     return ratings.subset(~is_test), ratings.subset(is_test)
+
+
+def _timestamps(timestamps, n):
+    timestamps = np.asarray(timestamps)
+    if timestamps.shape != (n,):
+        raise ValueError(f"timestamps must have one entry per rating ({n}); got shape {timestamps.shape}")
+    if np.issubdtype(timestamps.dtype, np.number) and not np.isfinite(timestamps).all():
+        t = int(np.flatnonzero(~np.isfinite(timestamps))[0])
+        raise ValueError(f"timestamps[{t}] is {timestamps[t]}; every rating needs a finite time")
+    if np.issubdtype(timestamps.dtype, np.datetime64) and np.isnat(timestamps).any():
+        raise ValueError(f"timestamps[{int(np.flatnonzero(np.isnat(timestamps))[0])}] is NaT; every rating needs a time")
+    return timestamps
 
 
 def random_split(ratings, test_frac: float = 0.2, *, seed=None):
@@ -36,7 +56,10 @@ def random_split(ratings, test_frac: float = 0.2, *, seed=None):
 
 
 def per_user_split(ratings, test_frac: float = 0.2, *, seed=None):
-    """``(train, test)`` holding out ``round(test_frac * n_u)`` shuffled ratings of each user."""
+    """``(train, test)`` holding out ``round(test_frac * n_u)`` shuffled ratings of each user.
+
+    Every user keeps at least one training rating (a user with one rating stays whole in train).
+    """
     _checks.ratings("ratings", ratings)
     test_frac = _fraction(test_frac)
     rng = _checks.generator(seed)
@@ -44,7 +67,7 @@ def per_user_split(ratings, test_frac: float = 0.2, *, seed=None):
     grouped = ratings.by_user
     for u in range(ratings.n_users):
         rows = grouped.rows(u)
-        n_test = int(round(test_frac * len(rows)))
+        n_test = min(int(round(test_frac * len(rows))), len(rows) - 1)
         test_rows.append(rng.permutation(rows)[:n_test])
     return _halves(ratings, np.concatenate(test_rows).astype(np.int64))
 
@@ -57,9 +80,7 @@ def leave_one_out(ratings, *, timestamps=None, seed=None):
     _checks.ratings("ratings", ratings)
     rng = _checks.generator(seed)
     if timestamps is not None:
-        timestamps = np.asarray(timestamps)
-        if timestamps.shape != (len(ratings),):
-            raise ValueError(f"timestamps must have one entry per rating ({len(ratings)}); got shape {timestamps.shape}")
+        timestamps = _timestamps(timestamps, len(ratings))
     grouped = ratings.by_user
     test_rows = []
     for u in range(ratings.n_users):
@@ -74,9 +95,24 @@ def temporal_split(ratings, timestamps, test_frac: float = 0.2):
     """``(train, test)``: the latest ``test_frac`` of ratings (by ``timestamps``) form the test set."""
     _checks.ratings("ratings", ratings)
     test_frac = _fraction(test_frac)
-    timestamps = np.asarray(timestamps)
-    if timestamps.shape != (len(ratings),):
-        raise ValueError(f"timestamps must have one entry per rating ({len(ratings)}); got shape {timestamps.shape}")
+    timestamps = _timestamps(timestamps, len(ratings))
     order = np.argsort(timestamps, kind="stable")
     n_test = int(test_frac * len(ratings))
     return _halves(ratings, order[len(ratings) - n_test :])
+
+
+def leave_last_out(ratings, timestamps):
+    """``(train, test)`` with each user's most recent rating (by ``timestamps``) in test.
+
+    Users with a single rating stay whole in train. Ties in time go to the later row.
+    """
+    _checks.ratings("ratings", ratings)
+    timestamps = _timestamps(timestamps, len(ratings))
+    grouped = ratings.by_user
+    test_rows = []
+    for u in range(ratings.n_users):
+        rows = grouped.rows(u)
+        if len(rows) >= 2:
+            rows = np.sort(rows)
+            test_rows.append(rows[len(rows) - 1 - np.argmax(timestamps[rows][::-1])])
+    return _halves(ratings, np.array(test_rows, dtype=np.int64))

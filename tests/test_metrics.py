@@ -37,7 +37,8 @@ def test_ranking_metrics_hand_computed():
     assert metrics.ndcg_at_k(ranked, relevant, 4) == pytest.approx(dcg / idcg)
     assert metrics.ndcg_at_k([1, 5, 9], relevant, 3) == pytest.approx(1.0)
     assert metrics.precision_at_k(ranked, relevant, 2) == pytest.approx(0.5)
-    assert metrics.recall_at_k(ranked, set(), 3) == 0.0
+    with pytest.raises(ValueError, match="relevant is empty: recall is undefined"):
+        metrics.recall_at_k(ranked, set(), 3)
     with pytest.raises(ValueError, match="k must be an integer >= 1"):
         metrics.precision_at_k(ranked, relevant, 0)
 
@@ -49,4 +50,4 @@ def test_ranking_metrics_over_users_with_known_model():
     test = Ratings([0, 0, 1], [2, 0, 3], [5.0, 4.0, 1.0], 2, 4)
     out = metrics.ranking_metrics(model, test, k=1, exclude=train)
     # user 0: items 0,1,2 left, top-1 = item 2, relevant {2, 0} -> p=1, r=0.5; user 1 has no relevant item
-    assert out == {"precision@1": 1.0, "recall@1": 0.5, "ndcg@1": 1.0, "users": 1}
+    assert out == {"precision@1": 1.0, "recall@1": 0.5, "ndcg@1": 1.0, "hit_rate@1": 1.0, "map@1": 1.0, "users": 1}
