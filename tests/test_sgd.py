@@ -34,12 +34,28 @@ def test_compiled_equals_plain_python_equals_slow_version(sparse, biases):
     kw = dict(lr=0.02, reg=0.05, epochs=5, biases=biases, seed=3)
     fast = sgd.fit(sparse, 3, **kw)
     plain = sgd.fit(sparse, 3, compiled=False, **kw)
-    for name in ("P", "Q", "user_bias", "item_bias"):
-        np.testing.assert_array_equal(getattr(fast, name), getattr(plain, name))
+    for name in ("P", "Q", "user_bias", "item_bias"):  # the same to rounding (a reordered dot sum)
+        np.testing.assert_allclose(getattr(fast, name), getattr(plain, name), rtol=0, atol=1e-12)
     P, Q, b_u, b_i = slow_sgd(sparse, 3, 0.02, 0.05, 5, biases, 3)
     np.testing.assert_allclose(fast.P, P, atol=1e-12)
     np.testing.assert_allclose(fast.Q, Q, atol=1e-12)
     np.testing.assert_allclose(fast.user_bias, b_u, atol=1e-12)
+
+
+@pytest.mark.needs_numba
+def test_each_compiled_step_is_the_plain_step_within_1e_12():
+    rng = np.random.default_rng(1)
+    k = 100  # long enough for the compiled dot product to be vectorised
+    P, Q = rng.normal(0, 0.5, (1, k)), rng.normal(0, 0.5, (1, k))
+    for r in rng.uniform(1, 5, 200):
+        zero = np.zeros(1, dtype=np.int64)
+        state = [P.copy(), Q.copy(), np.zeros(1), np.zeros(1)]
+        plain = [P.copy(), Q.copy(), np.zeros(1), np.zeros(1)]
+        sgd.compiled_epoch(zero, zero, np.array([r]), *state, 3.0, 0.01, 0.02, 0.02, True)
+        sgd.epoch(zero, zero, np.array([r]), *plain, 3.0, 0.01, 0.02, 0.02, True)
+        for a, b in zip(state, plain):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        P, Q = state[0], state[1]
 
 
 @pytest.mark.needs_numba
