@@ -111,7 +111,7 @@ class Factorization:
         settings = ", ".join(f"{name}={value!r}" for name, value in self.params.items() if name != "k")
         last = ", ".join(f"{name} {values[-1]:.4f}" for name, values in self.history.items() if values)
         return (f"Factorization({self.method or 'model'}, {self.n_users} users x {self.n_items} items, "
-                f"k={self.k}" + (f", {settings}" if settings else "") + ")"
+                f"k={self.params.get('k', self.k)}" + (f", {settings}" if settings else "") + ")"
                 + (f"  [last epoch: {last}]" if last else ""))
 
     # ----------------------------------------------------------------- prediction

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mflab import ColdStartError, Factorization, Ratings, als, baseline, sgd, svd
+from mflab import ColdStartError, Factorization, Ratings, als, baseline, bayes, sgd, svd
 
 # The iterative fits take the same keywords for the same ideas (k, reg, reg_bias, epochs, biases,
 # seed, init_scale, init, test, progress); only what belongs to one optimiser differs (lr, shuffle,
@@ -17,6 +17,8 @@ FITS = {
                                           seed=kw.get("seed", 0), **SHARED),
     "als_count": lambda t, **kw: als.fit(t, 2, reg=kw.get("reg", 0.02), reg_bias=kw.get("reg", 0.02), biases=True,
                                          seed=kw.get("seed", 0), reg_scaling="count", **SHARED),
+    "bayes": lambda t, **kw: bayes.fit(t, 2, samples=6, burn_in=2, biases=True, seed=kw.get("seed", 0),
+                                       init_scale=0.1, test=None, progress=False),
     "sgd": lambda t, **kw: sgd.fit(t, 2, reg=kw.get("reg", 0.02), reg_bias=kw.get("reg", 0.02), biases=True,
                                    seed=kw.get("seed", 0), lr=0.02, **SHARED),
 }

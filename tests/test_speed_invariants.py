@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from mflab import Ratings, als, sgd
+from mflab import Ratings, als, bayes, sgd
 
 
 from _reference import stacked_ridge
@@ -108,6 +108,7 @@ def test_no_fit_allocates_a_users_by_items_array():
         lambda: als.fit(train, 2, reg=0.5, epochs=2, biases=False, seed=0),
         lambda: als.fit(train, 2, reg=0.5, epochs=2, biases=True, seed=0),
         lambda: sgd.fit(train, 2, epochs=2, seed=0),
+        lambda: bayes.fit(train, 2, samples=3, burn_in=1, keep=1, seed=0),  # one kept draw: width k
     ]
     sgd.fit(Ratings([0], [0], [1.0], 1, 1), 2, epochs=1, seed=0)  # numba compiles outside the trace
     for fit in fits:
