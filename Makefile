@@ -96,6 +96,7 @@ bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/als_search.py
 	$(BENCH_VENV)/bin/python bench/scale.py
 	$(BENCH_VENV)/bin/python bench/bayes_ml100k.py
+	$(BENCH_VENV)/bin/python bench/implicit_ml100k.py
 
 # MovieLens 100K: re-check the repository's copy and fetch GroupLens's archive (verified file by file)
 # when it is missing or damaged; FROM= installs a downloaded ml-100k.zip instead, with the same checks.
