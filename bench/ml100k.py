@@ -33,8 +33,8 @@ from mflab import Ratings, als, baseline, sgd, svd
 
 # The reference settings: Surprise SVD's defaults (k=100, 20 epochs, lr 0.005, reg 0.02, init 0.1).
 SGD = dict(k=100, lr=0.005, reg=0.02, epochs=20, biases=True, init_scale=0.1)
-# ALS with k = 20: the setting bench/als_search.py chooses on a validation split of u1.base.
-ALS = dict(k=20, reg=15.0, reg_bias=5.0, epochs=15, biases=True)
+# ALS: the setting bench/als_search.py chooses on a validation split of u1.base (k=10).
+ALS = dict(k=10, reg=15.0, reg_bias=5.0, epochs=15, biases=True)
 SVD_K = 20
 
 
