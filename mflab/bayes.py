@@ -1,18 +1,18 @@
 """Bayesian matrix factorization by Gibbs sampling (BPMF, Salakhutdinov and Mnih, ICML 2008).
 
-The model: each rating is Gaussian around the usual prediction, with noise precision ``alpha``::
+The model: each rating is Gaussian around the usual prediction, with noise precision ``beta``::
 
-    r_ui ~ N(mu + b_u + b_i + p_u . q_i, 1 / alpha)
+    r_ui ~ N(mu + b_u + b_i + p_u . q_i, 1 / beta)
 
 and each user's vector ``x_u = [b_u, p_u]`` (``p_u`` alone with ``biases=False``) is drawn from a
 Gaussian prior ``N(m_U, Lambda_U^-1)`` whose mean and precision have a Normal-Wishart hyperprior;
 items alike. Given the item side, a user's posterior is Gaussian::
 
-    precision  A_u = Lambda_U + alpha Z_u^T Z_u            (Z_u: rows [1, q_i] of the rated items)
-    mean       m_u = A_u^-1 (alpha Z_u^T y_u + Lambda_U m_U) (y_u: r_ui - mu - b_i)
+    precision  A_u = Lambda_U + beta Z_u^T Z_u             (Z_u: rows [1, q_i] of the rated items)
+    mean       m_u = A_u^-1 (beta Z_u^T y_u + Lambda_U m_U)  (y_u: r_ui - mu - b_i)
 
-With ``m_U = 0`` and ``Lambda_U = tau I`` the mean is ``(Z_u^T Z_u + (tau/alpha) I)^-1 Z_u^T y_u``:
-:func:`mflab.als.solve_user` with ``reg = tau / alpha``. ALS jumps to ``m_u``; a Gibbs sweep draws
+With ``m_U = 0`` and ``Lambda_U = tau I`` the mean is ``(Z_u^T Z_u + (tau/beta) I)^-1 Z_u^T y_u``:
+:func:`mflab.als.solve_user` with ``reg = tau / beta``. ALS jumps to ``m_u``; a Gibbs sweep draws
 ``x_u`` from ``N(m_u, A_u^-1)`` instead (:func:`sample_user`), then does the same for the items and
 redraws the hyperparameters. Predictions average ``mu + b_u + b_i + p_u . q_i`` over the draws
 after ``burn_in``: the posterior mean, whose spread across draws says how sure the model is.
@@ -39,7 +39,7 @@ def sample_user(Z_u, y_u, prior_mean, prior_precision, noise_precision, rng=None
     ``Z_u`` (n_rated, d) holds the features of the items the user rated, ``y_u`` the targets. The
     matrix and right-hand side are ALS's (:func:`mflab.als.solve_user`), plus the prior's terms::
 
-        A = prior_precision + alpha Z_u^T Z_u,   m = A^-1 (alpha Z_u^T y_u + prior_precision prior_mean)
+        A = prior_precision + beta Z_u^T Z_u,   m = A^-1 (beta Z_u^T y_u + prior_precision prior_mean)
         draw = m + L^-T eps,  with A = L L^T (Cholesky) and eps ~ N(0, I), so cov(draw) = A^-1
     """
     A = prior_precision + noise_precision * Z_u.T @ Z_u
@@ -119,7 +119,7 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
     """Fit BPMF by ``samples`` Gibbs sweeps; predictions average the sweeps after ``burn_in``.
 
     Objective: none is minimised; the sweeps draw from the posterior of the model in the module
-    docstring. ``noise_precision`` is ``alpha`` (1 / noise variance), or ``None`` to sample it too
+    docstring. ``noise_precision`` is ``beta`` (1 / noise variance), or ``None`` to sample it too
     (Gamma(1, 1) prior, posterior ``Gamma(1 + n/2, 1 + SSE/2)``).
 
     The returned Factorization predicts the posterior mean over ``keep`` draws spread evenly
@@ -153,9 +153,9 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
     d = X_u.shape[1]
     user_rows, item_rows = _Batches(by_user, d), _Batches(by_item, d)
     rated_u, rated_i = by_user.counts() > 0, by_item.counts() > 0
-    alpha = 2.0 if noise_precision is None else noise_precision
+    beta = 2.0 if noise_precision is None else noise_precision
     kept_sweeps = set(np.linspace(burn_in, samples - 1, min(keep, samples - burn_in)).round().astype(int).tolist())
-    draws, alphas, seconds = [], [], []
+    draws, betas, seconds = [], [], []
     test_sum = np.zeros(len(test)) if test is not None else None
     history = {"train_rmse": []} | ({"test_rmse": []} if test is not None else {})
     report = Progress("Gibbs sweep", samples, enabled=progress)
@@ -164,7 +164,7 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
         with np.errstate(over="ignore", invalid="ignore"):  # checked below: finite, positive definite
             try:
                 X_u, X_i = _sweep(user_rows, item_rows, by_user, by_item, X_u, X_i, rated_u, rated_i,
-                                  mu, alpha, biases, rng)
+                                  mu, beta, biases, rng)
             except (np.linalg.LinAlgError, ValueError):
                 raise ValueError(f"sweep {sweep + 1} met a covariance that is not positive definite: the "
                                  f"ratings may be on a huge scale or noise_precision far too large; "
@@ -175,8 +175,8 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
             raise ValueError(f"the sampled model's squared error became {sse} in sweep {sweep + 1}; "
                              f"rescale the ratings or lower noise_precision")
         if noise_precision is None:
-            alpha = rng.gamma(1.0 + len(train) / 2, 1.0 / (1.0 + sse / 2))
-        alphas.append(alpha)
+            beta = rng.gamma(1.0 + len(train) / 2, 1.0 / (1.0 + sse / 2))
+        betas.append(beta)
         history["train_rmse"].append(float(np.sqrt(sse / len(train))))
         if test is not None:
             pred = Factorization(parts[0], parts[1], mu, parts[2], parts[3]).predict_ratings(test)
@@ -188,22 +188,22 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
             draws.append(parts)
         seconds.append(time.perf_counter() - start)
         report.step(history)
-    return _posterior_mean(train, draws, mu, history, alphas, seconds,
+    return _posterior_mean(train, draws, mu, history, betas, seconds,
                            params={"k": k, "samples": samples, "burn_in": burn_in,
                                    "noise_precision": noise_precision, "biases": biases, "keep": keep,
                                    "init_scale": init_scale})
 
 
-def _sweep(user_rows, item_rows, by_user, by_item, X_u, X_i, rated_u, rated_i, mu, alpha, biases, rng):
+def _sweep(user_rows, item_rows, by_user, by_item, X_u, X_i, rated_u, rated_i, mu, beta, biases, rng):
     """One Gibbs sweep: user hyperparameters, every user, item hyperparameters, every item."""
     m_U, Lam_U = sample_hyper(X_u[rated_u], rng)
     features = np.column_stack([np.ones(len(X_i)), X_i[:, 1:]]) if biases else X_i
     offset = mu + (X_i[by_user.other, 0] if biases else 0.0)
-    X_u = sample_all(user_rows, features, by_user.value - offset, m_U, Lam_U, alpha, X_u, rng)
+    X_u = sample_all(user_rows, features, by_user.value - offset, m_U, Lam_U, beta, X_u, rng)
     m_V, Lam_V = sample_hyper(X_i[rated_i], rng)
     features = np.column_stack([np.ones(len(X_u)), X_u[:, 1:]]) if biases else X_u
     offset = mu + (X_u[by_item.other, 0] if biases else 0.0)
-    X_i = sample_all(item_rows, features, by_item.value - offset, m_V, Lam_V, alpha, X_i, rng)
+    X_i = sample_all(item_rows, features, by_item.value - offset, m_V, Lam_V, beta, X_i, rng)
     return X_u, X_i
 
 
@@ -214,12 +214,12 @@ def _parts(X_u, X_i, biases):
     return X_u.copy(), X_i.copy(), np.zeros(len(X_u)), np.zeros(len(X_i))
 
 
-def _posterior_mean(train, draws, mu, history, alphas, seconds, params):
+def _posterior_mean(train, draws, mu, history, betas, seconds, params):
     n = len(draws)
     P = np.hstack([d[0] for d in draws]) / np.sqrt(n)
     Q = np.hstack([d[1] for d in draws]) / np.sqrt(n)
     info = {"P_mean": np.mean([d[0] for d in draws], axis=0), "Q_mean": np.mean([d[1] for d in draws], axis=0),
-            "draws": draws, "noise_precision": np.array(alphas), "seconds_per_sweep": np.array(seconds)}
+            "draws": draws, "noise_precision": np.array(betas), "seconds_per_sweep": np.array(seconds)}
     return Factorization.from_training(
         train, P, Q, mu, np.mean([d[2] for d in draws], axis=0), np.mean([d[3] for d in draws], axis=0),
         history=history, method="bayes", params=params, info=info)
@@ -229,7 +229,7 @@ def predict_interval(model, users, items, level: float = 0.9):
     """Posterior predictive ``(mean, low, high)`` for aligned ``users`` and ``items`` of a BPMF fit.
 
     The spread combines how much the kept draws disagree and the noise of a rating (variance
-    ``1/alpha``, alpha averaged over the kept sweeps); the interval is Gaussian, ``level`` central.
+    ``1/beta``, beta averaged over the kept sweeps); the interval is Gaussian, ``level`` central.
     """
     if getattr(model, "method", "") != "bayes":
         raise TypeError("predict_interval needs a model from mflab.bayes.fit (it reads the kept draws)")
