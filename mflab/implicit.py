@@ -122,7 +122,6 @@ def _solve_side(batches, grouped, Y, weights, reg, current, solver, cg_steps):
         Yb, w = Y_pad[other], w_pad[pos]  # (rows, width, k), (rows, width)
         Ybt = Yb.transpose(0, 2, 1)
         b = (Ybt @ (w + (pos >= 0))[..., None])[..., 0]  # Y_u^T c_u
-
         A = YtY + (Ybt * w[:, None, :]) @ Yb
         out[rows] = np.linalg.solve(A, b[..., None])[..., 0]
     return out

@@ -55,21 +55,18 @@ class Ratings:
 
     def __post_init__(self):
         set_ = object.__setattr__.__get__(self)  # frozen: we only normalise fields here
-        for name, n in (("n_users", self.n_users), ("n_items", self.n_items)):
+        for name in ("n_users", "n_items"):  # first: the index checks need them
+            n = getattr(self, name)
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"{name} must be a positive integer; got {n!r}")
-        user = _as_index("user", self.user, int(self.n_users))
-        item = _as_index("item", self.item, int(self.n_items))
+            set_(name, int(n))
+        user = _as_index("user", self.user, self.n_users)
+        item = _as_index("item", self.item, self.n_items)
         value = _as_values(self.value)
         if not (len(user) == len(item) == len(value)):
             raise ValueError(
                 f"user, item and value must have the same length; got {len(user)}, {len(item)}, {len(value)}"
             )
-        for name in ("n_users", "n_items"):
-            n = getattr(self, name)
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"{name} must be a positive integer; got {n!r}")
-            set_(name, int(n))
         bad = np.flatnonzero(~np.isfinite(value))
         if bad.size:
             t = bad[0]
