@@ -50,8 +50,8 @@ def _real(name: str, value) -> float:
 def generator(seed) -> np.random.Generator:
     """A ``numpy.random.Generator`` from an int, ``None`` or a Generator (used as is, not copied).
 
-    Passing a Generator lets a lesson continue one stream of draws across data generation and
-    fitting, exactly as the course material does.
+    Passing a Generator continues one stream of draws across calls (data generation, then a fit);
+    the tests use that to pin a reference stream, while lessons give each call its own int seed.
     """
     if isinstance(seed, np.random.Generator):
         return seed

@@ -9,6 +9,8 @@ from cycler import cycler
 # paired with its own line style so curves stay apart in greyscale and on a dim projector.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 2)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")  # one per group in scatter plots, with COLORS
+MARK_COLOR = "#555555"  # reference lines (a chosen k, a baseline): grey, so curves keep the palette
 
 STYLE = {
     "figure.dpi": 110,
@@ -72,11 +74,20 @@ def rating_heatmap(R, *, ax=None, title="Ratings", vmin=1, vmax=5, cmap="YlOrRd"
                                    edgecolor="#888888", lw=0, zorder=-1))
     if annotate:
         for (u, i), r in np.ndenumerate(R):
-            ax.text(i, u, "?" if np.isnan(r) else f"{r:.1f}", ha="center", va="center", fontsize=9)
+            dark = not np.isnan(r) and (r - vmin) > 0.6 * (vmax - vmin)  # white text on dark cells
+            ax.text(i, u, "?" if np.isnan(r) else f"{r:.1f}", ha="center", va="center", fontsize=11,
+                    color="white" if dark else "black")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    _integer_ticks(ax)
     if colorbar:
         plt.colorbar(im, ax=ax, label="rating")
     return ax
+
+
+def _integer_ticks(ax):
+    """Cells are numbered 0, 1, 2, ...: no tick at 0.5 or 2.5 on a heatmap's axes."""
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
 
 
 def genre_boundaries(ax, movie_genres, *, rows=False, color="white"):
@@ -92,12 +103,12 @@ def genre_boundaries(ax, movie_genres, *, rows=False, color="white"):
 def rmse_vs_k(ks, train_rmse, test_rmse, *, baseline=None, ax=None, title="Train and test RMSE against k"):
     """Train and test RMSE against the number of factors, the best test k marked."""
     ax = _ax(ax, (8, 4))
-    ax.plot(ks, train_rmse, "o-", label="train")
-    ax.plot(ks, test_rmse, "s-", label="test")
+    ax.plot(ks, train_rmse, marker="o", label="train")  # colour and line style from the style's cycle
+    ax.plot(ks, test_rmse, marker="s", label="test")
     best = ks[int(np.argmin(test_rmse))]
-    ax.axvline(best, color="crimson", ls=":", label=f"best test k = {best}")
+    ax.axvline(best, color=MARK_COLOR, ls=":", label=f"best test k = {best}")
     if baseline is not None:
-        ax.axhline(baseline, color="grey", ls="--", label=f"baseline test ({baseline:.4f})")
+        ax.axhline(baseline, color=MARK_COLOR, ls=(0, (6, 3)), lw=1.5, label=f"baseline test ({baseline:.4f})")
     ax.set(xlabel="k (latent factors)", ylabel="RMSE", title=title)
     ax.legend()
     return ax
@@ -107,9 +118,10 @@ def compare_bars(scores: dict, *, ax=None, ylabel="test RMSE", title="Methods co
     """One labelled bar per method (``{"Baseline": 0.48, ...}``)."""
     ax = _ax(ax, (7, 4))
     names, values = list(scores), list(scores.values())
-    bars = ax.bar(names, values, color=plt.cm.tab10(np.arange(len(names)) % 10), edgecolor="black", alpha=0.85)
+    colors = [COLORS[j % len(COLORS)] for j in range(len(names))]
+    bars = ax.bar(names, values, color=colors, edgecolor="black", alpha=0.85)
     for bar, v in zip(bars, values):
-        ax.text(bar.get_x() + bar.get_width() / 2, v, fmt.format(v), ha="center", va="bottom", fontsize=9)
+        ax.text(bar.get_x() + bar.get_width() / 2, v, fmt.format(v), ha="center", va="bottom", fontsize=11)
     ax.set(ylabel=ylabel, title=title, ylim=(0, max(values) * 1.2))
     return ax
 
@@ -117,7 +129,8 @@ def compare_bars(scores: dict, *, ax=None, ylabel="test RMSE", title="Methods co
 def latent_scatter(X2, *, labels=None, names=None, ax=None, title="Latent space", texts=None):
     """2-D points (e.g. factor vectors projected on two directions), coloured by ``labels``.
 
-    ``names[label]`` gives the legend entry of each label; ``texts`` annotates each point.
+    ``names[label]`` gives the legend entry of each label; ``texts`` annotates each point. Each
+    label gets its own colour *and* marker shape, so groups stay apart in greyscale too.
     """
     X2 = np.asarray(X2)
     ax = _ax(ax, (6, 5))
@@ -125,25 +138,37 @@ def latent_scatter(X2, *, labels=None, names=None, ax=None, title="Latent space"
         ax.scatter(X2[:, 0], X2[:, 1], s=30, alpha=0.7, edgecolors="black", lw=0.5)
     else:
         labels = np.asarray(labels)
-        for g in np.unique(labels):
+        for j, g in enumerate(np.unique(labels)):
             pts = X2[labels == g]
             label = names[g] if names is not None else str(g)
-            ax.scatter(pts[:, 0], pts[:, 1], s=50, alpha=0.8, edgecolors="black", lw=0.5, label=label)
-        ax.legend(fontsize=8)
+            ax.scatter(pts[:, 0], pts[:, 1], s=50, alpha=0.8, edgecolors="black", lw=0.5, label=label,
+                       color=COLORS[j % len(COLORS)], marker=MARKERS[j % len(MARKERS)])
+        ax.legend(fontsize=11)
     if texts is not None:
         for (x, y), t in zip(X2, texts):
-            ax.annotate(t, (x, y), fontsize=7, alpha=0.8, xytext=(2, 2), textcoords="offset points")
+            ax.annotate(t, (x, y), fontsize=10, alpha=0.8, xytext=(3, 3), textcoords="offset points")
     ax.set(xlabel="direction 1", ylabel="direction 2", title=title)
     return ax
 
 
-def similarity_matrix(S, *, ax=None, title="Cosine similarity", boundaries_of=None):
-    """A square similarity matrix in [-1, 1]; ``boundaries_of`` (sorted genre labels) draws blocks."""
+def similarity_matrix(S, *, ax=None, title="Cosine similarity", boundaries_of=None, names=None):
+    """A square similarity matrix in [-1, 1]; ``boundaries_of`` (sorted genre labels) draws blocks.
+
+    With ``boundaries_of``, ``names`` (one name per genre label, e.g. ``data.genres``) labels each
+    block at its centre on both axes instead of numbering the rows.
+    """
     ax = _ax(ax, (5, 4))
-    im = ax.imshow(S, cmap="RdYlGn", vmin=-1, vmax=1, aspect="auto")
+    im = ax.imshow(S, cmap="RdYlGn", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    _integer_ticks(ax)
     if boundaries_of is not None:
         genre_boundaries(ax, boundaries_of, rows=True, color="black")
-    plt.colorbar(im, ax=ax)
+        if names is not None:
+            labels = np.asarray(boundaries_of)
+            present = np.unique(labels)
+            centres = [np.flatnonzero(labels == g).mean() for g in present]
+            ax.set_xticks(centres, [names[g] for g in present], rotation=90)  # narrow blocks stay legible
+            ax.set_yticks(centres, [names[g] for g in present])
+    plt.colorbar(im, ax=ax, label="cosine similarity")
     ax.set(title=title)
     return ax
 
@@ -174,9 +199,9 @@ def singular_values(s, *, ax=None, n=None, label=None, mark=None, log=True, titl
     """
     s = np.asarray(s, dtype=float)[:n]
     ax = _ax(ax, (6, 4))
-    ax.plot(np.arange(1, len(s) + 1), s, "o-", ms=4, label=label)
+    ax.plot(np.arange(1, len(s) + 1), s, marker="o", ms=4, label=label)  # line style from the cycle
     if mark is not None:
-        ax.axvline(mark + 0.5, color="crimson", ls=":", label=f"first {mark}")
+        ax.axvline(mark + 0.5, color=MARK_COLOR, ls=":", label=f"first {mark}")
     if log:
         ax.set_yscale("log")
     ax.set(xlabel="index", ylabel="singular value", title=title)
@@ -206,7 +231,7 @@ def count_matrix(counts, *, row_labels=None, col_labels=None, ax=None, title="Co
     for (r, c), v in np.ndenumerate(C):
         if v:
             dark = v > 0.6 * C.max()
-            ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9, color="white" if dark else "black")
+            ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=11, color="white" if dark else "black")
     if row_labels is not None:
         ax.set_yticks(range(C.shape[0]), row_labels)
     if col_labels is not None:
@@ -225,8 +250,8 @@ def predicted_vs_true(y_true, y_pred, *, ax=None, title="Predicted against true"
     ax = _ax(ax, (5, 5))
     ax.scatter(y_true, y_pred, s=15, alpha=0.4)
     low, high = scale
-    ax.plot([low, high], [low, high], "r--", lw=1.5, label="perfect prediction")
+    ax.plot([low, high], [low, high], color=COLORS[1], ls="--", lw=1.5, label="perfect prediction")
     pad = 0.05 * (high - low)
     ax.set(xlim=(low - pad, high + pad), ylim=(low - pad, high + pad), xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
+    ax.legend()
     return ax

@@ -11,8 +11,9 @@ By the chain rule (``de/dp = -q``, ``de/dq = -p``, ``de/db_u = de/db_i = -1``)::
     dL/dp   = -2 e q + 2 lambda p          dL/dq   = -2 e p + 2 lambda q
     dL/db_u = -2 e   + 2 lambda b_u        dL/db_i = -2 e   + 2 lambda b_i
 
-and a gradient step of size ``alpha / 2`` (``mflab.sgd`` folds the 2 into its ``lr``) is SGD's
-update ``p <- p + alpha (e q - lambda p)`` and so on. Nothing here is typed by hand: sympy
+SGD's update for one rating, with learning rate ``eta`` (``mflab.sgd``'s ``lr``), is the step
+``v <- v - (eta / 2) dL/dv``: the 2 of the squared error is folded into ``eta``, so that
+``p <- p + eta (e q - lambda p)`` and so on (equivalently: a step of exactly ``eta`` on ``L / 2``). Nothing here is typed by hand: sympy
 differentiates the loss and :func:`sympy.lambdify` turns the results into numpy functions, which
 the tests hold against what :func:`mflab.sgd.step` applies and against finite differences
 (:func:`finite_difference_gradients`, which only evaluates the loss and differentiates nothing).
@@ -34,7 +35,7 @@ from . import _checks
 __all__ = ["Loss", "loss", "gradients", "update_rule", "numeric_loss", "numeric_gradients", "sgd_update",
            "finite_difference_gradients", "Ridge", "normal_equations"]
 
-alpha = sp.Symbol("alpha", positive=True)   # the learning rate, mflab's ``lr``
+eta = sp.Symbol("eta", positive=True)       # the learning rate, exactly mflab's ``lr``
 lam = sp.Symbol("lambda", nonnegative=True)  # the regularisation strength, mflab's ``reg``
 e = sp.Symbol("e", real=True)                # the error r - r_hat
 
@@ -106,10 +107,10 @@ def _gradients(k, reg, biases, in_error):
 
 
 def update_rule(k: int, *, reg: bool = False, biases: bool = False) -> dict:
-    """SGD's update ``v <- v - (alpha / 2) dL/dv`` for every parameter, in terms of ``e``.
+    """SGD's update ``v <- v - (eta / 2) dL/dv`` for every parameter, in terms of ``e``.
 
-    ``alpha`` is mflab's ``lr``: the factor 2 of the squared error is folded into it, as in
-    :mod:`mflab.sgd` (so ``p <- p + alpha (e q - lambda p)``).
+    ``eta`` is mflab's ``lr``: the factor 2 of the squared error is folded into it, as in
+    :mod:`mflab.sgd` (so ``p <- p + eta (e q - lambda p)``).
     """
     return dict(_update_rule(k, reg, biases))
 
@@ -119,9 +120,9 @@ def _update_rule(k, reg, biases):
     L = loss(k, reg=reg, biases=biases)
     out = {}
     for name, g in gradients(k, reg=reg, biases=biases, in_error=True).items():
-        step = L.params[name] - alpha / 2 * g
-        out[name] = step.applyfunc(lambda x: sp.collect(sp.expand(x), alpha)) \
-            if isinstance(step, sp.MatrixBase) else sp.collect(sp.expand(step), alpha)
+        step = L.params[name] - eta / 2 * g
+        out[name] = step.applyfunc(lambda x: sp.collect(sp.expand(x), eta)) \
+            if isinstance(step, sp.MatrixBase) else sp.collect(sp.expand(step), eta)
     return out
 
 
@@ -185,7 +186,7 @@ def _as_result(value):
 @lru_cache(maxsize=None)
 def _numeric_update(k: int, biases: bool):
     L = loss(k, reg=True, biases=biases)
-    args = _arguments(L) + [alpha, e]
+    args = _arguments(L) + [eta, e]
     rules = {name: sp.lambdify(args, u, "numpy") for name, u in update_rule(k, reg=True, biases=biases).items()}
     residual = sp.lambdify(_arguments(L), L.error, "numpy")
     return rules, residual
@@ -196,7 +197,7 @@ def sgd_update(r, p, q, *, lr, reg=0.0, b_u=0.0, b_i=0.0, mu=0.0, biases=False, 
 
     Same arguments and result as :func:`mflab.sgd.step`, but computed from the derivation rather
     than the training loop. ``e`` overrides the error ``r - r_hat`` (to apply the rule with a
-    stated error, as a worked example on a slide may do); by default it is computed.
+    given error, e.g. one stated in an exercise); by default it is computed.
     """
     lr = _checks.positive("lr", lr)
     reg = _checks.nonnegative("reg", reg)

@@ -28,7 +28,8 @@ def train(R):
 
 @pytest.fixture(scope="module")
 def init():
-    """The material's start: 0.1 x standard normal after np.random.seed(42), P then Q."""
+    """The lesson's start: 0.1 x standard normal from RandomState(42), P then Q (the original course's
+    np.random.seed(42) stream, see INSTRUCTORS.md)."""
     legacy = np.random.RandomState(42)
     return 0.1 * legacy.randn(5, 2), 0.1 * legacy.randn(4, 2)
 
@@ -202,9 +203,67 @@ def test_exercise_3_biases(train, init, model, missing):
     assert int(np.argmax(m.item_bias)) == 2 and int(np.argmin(m.item_bias)) == 1
     assert round(m.history["train_rmse"][-1] ** 2, 4) == 0.0007
     assert np.round(m.predict(missing[:, 0], missing[:, 1]), 2).tolist() == [3.54, 2.27, 3.28, 5.59, 0.75, 4.81, 1.42]
+    # the solution's reading: item 2's cells for users 0 and 1 move *away* from mu + b_2, because the
+    # factor term (q_2 fitted to user 4 alone) is negative for the other camp
+    assert round(m.mu + m.item_bias[2], 2) == 4.30
+    level = m.mu + m.user_bias[:2] + m.item_bias[2]
+    assert np.round(level, 2).tolist() == [4.62, 4.13]
+    assert np.round(m.P[:2] @ m.Q[2], 2).tolist() == [-1.08, -0.85]
+    assert round(float(m.P[4] @ m.Q[2]), 2) == 0.71
+    plain, biased = model.predict([0, 1], [2, 2]), m.predict([0, 1], [2, 2])
+    target = m.mu + m.item_bias[2]
+    assert np.all(np.abs(biased - target) > np.abs(plain - target))
+
+
+def test_concept_check_arithmetic():
+    """The answers of lesson 01's two checks: cells, fill fraction, parameter counts."""
+    n_users, n_items, n_ratings, k = 3e6, 1e6, 2e10, 100
+    assert n_users * n_items == 3e12
+    assert f"{n_ratings / (n_users * n_items):.2%}" == "0.67%"
+    assert k * (n_users + n_items) == 4e8 and n_ratings / 4e8 == 50
+    assert round(n_users * n_items / 4e8) == 7500  # "7500 times fewer than the cells"
+    assert 2 * (5 + 4) == 18
 
 
 # ----------------------------------------------------------------------------- the notebook's frame
+SERIES = Path(__file__).parents[1] / "notebooks"
+FORBIDDEN = ("material", "slide", "course notebook", "specification", "original")
+
+
+@pytest.mark.parametrize("name", ["01_toy_sgd", "02_gradients_with_sympy", "03_synthetic_genre_data"])
+def test_lesson_conventions(name):
+    """Lessons 01-03: slide metadata on every cell, hidden solutions, two or more concept checks,
+    the notation link, the style call, and no word pointing at a document outside the repository."""
+    cells = json.loads((SERIES / f"{name}.ipynb").read_text())["cells"]
+    kinds = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+    assert all(c["metadata"]["slideshow"]["slide_type"] in kinds for c in cells)
+    text = ["".join(c["source"]) for c in cells]
+    assert "../README.md#notation" in text[0] and cells[0]["metadata"]["slideshow"]["slide_type"] == "slide"
+    first_code = next(t for c, t in zip(cells, text) if c["cell_type"] == "code")
+    assert "plots.style()" in first_code and "rcParams" not in first_code
+    for c, t in zip(cells, text):
+        if t.startswith("## "):
+            assert c["metadata"]["slideshow"]["slide_type"] == "slide", t[:40]
+        if t.startswith("Speaker notes:"):
+            assert c["metadata"]["slideshow"]["slide_type"] == "notes" and "minute" in t
+        if "solution" in c["metadata"].get("tags", []):
+            assert c["metadata"]["jupyter"]["source_hidden"] is True
+            assert c["metadata"]["slideshow"]["slide_type"] == "skip"
+        if t.startswith("**Solution") or t.startswith("**Answer"):
+            assert "solution" in c["metadata"].get("tags", []), t[:40]
+        lowered = t.lower()
+        assert not any(word in lowered for word in FORBIDDEN), (t[:60], [w for w in FORBIDDEN if w in lowered])
+        assert "tight_layout" not in t
+    checks = [j for j, t in enumerate(text) if t.startswith("**Check:**")]
+    assert len(checks) >= 2
+    for j in checks:
+        assert "solution" in cells[j + 1]["metadata"].get("tags", []) and text[j + 1].startswith("**Answer")
+    assert any(t.startswith("Speaker notes:") for t in text)
+    # the exercises section holds every solution, and each exercise is followed by its solution
+    start = next(j for j, t in enumerate(text) if t.startswith("## Exercises"))
+    assert all(j > start or j - 1 in checks for j, c in enumerate(cells) if "solution" in c["metadata"].get("tags", []))
+
+
 def test_notebook_navigation_and_solutions():
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])

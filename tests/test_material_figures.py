@@ -69,6 +69,23 @@ def test_true_matrix_has_five_genre_directions_plus_the_offset(data):
     assert np.round(s[:6], 2).tolist() == [112.11, 15.59, 13.93, 11.45, 6.69, 2.16]
 
 
+def test_noise_edge_of_lesson_03(data):
+    """Lesson 03 shows the noise edge: pure noise of the same shape against the data's values."""
+    s_noisy = np.linalg.svd(data.R_noisy, compute_uv=False)
+    s_added = np.linalg.svd(data.R_noisy - data.R_true, compute_uv=False)
+    s_pure = np.linalg.svd(np.random.default_rng(0).normal(0, 0.3, data.R_true.shape), compute_uv=False)
+    assert (round(s_added[0], 2), round(s_pure[0], 2)) == (4.28, 4.57)
+    assert round(0.3 * (np.sqrt(80) + np.sqrt(50)), 2) == 4.80
+    assert int((s_noisy > s_pure[0]).sum()) == 5 and int((s_noisy > s_added[0]).sum()) == 5
+    # a noise matrix has no dominant direction: its top value is within 20% of its fifth
+    assert s_pure[0] < 1.2 * s_pure[4] and s_added[0] < 1.2 * s_added[4]
+
+
+def test_lesson_03_check_arithmetic(data):
+    assert [k * (data.n_users + data.n_movies) for k in (5, 10)] == [650, 1300]
+    assert len(data.train) == 800
+
+
 # ----------------------------------------------------------------- lesson 04: baseline
 def test_baseline_biases(base):
     assert round(base.mu, 3) == 1.740

@@ -52,3 +52,52 @@ def test_project_2d_rejects_a_vector():
     import pytest
     with pytest.raises(ValueError, match="Q must be a 2-D array"):
         plots.project_2d(np.ones(5))
+
+
+def test_curves_differ_by_line_style_under_the_series_style():
+    """A projector or a greyscale print must tell curves apart without colour."""
+    import matplotlib as mpl
+    with mpl.rc_context():
+        plots.style()
+        assert plt.rcParams["figure.dpi"] >= 110 and plt.rcParams["figure.constrained_layout.use"]
+        fig, axes = plt.subplots(1, 3)
+        plots.convergence({"train": [1, 0.5, 0.4], "test": [1.1, 0.9, 0.8]}, ax=axes[0])
+        plots.rmse_vs_k([1, 2, 3], [0.5, 0.4, 0.3], [0.6, 0.5, 0.55], ax=axes[1])
+        plots.singular_values([3.0, 2.0, 1.0], ax=axes[2], label="a")
+        plots.singular_values([2.5, 1.5, 0.5], ax=axes[2], label="b")
+        for ax in axes:
+            first, second = ax.lines[0], ax.lines[1]
+            assert first.get_linestyle() != second.get_linestyle()
+            assert first.get_color() != second.get_color()
+        plt.close(fig)
+
+
+def test_heatmaps_have_integer_ticks_and_readable_annotations():
+    fig, ax = plt.subplots()
+    plots.rating_heatmap(np.array([[5, np.nan, 1.0], [1, 2, 3], [4, 4, 4], [2, 2, 2]]), ax=ax, annotate=True)
+    fig.canvas.draw()
+    for ticks in (ax.get_xticks(), ax.get_yticks()):
+        assert np.allclose(ticks, np.round(ticks))
+    # white text on the darkest cell (a 5), black on a light one (a 1)
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours["5.0"] == "white" and colours["1.0"] == "black"
+    plt.close(fig)
+
+
+def test_similarity_matrix_labels_the_genre_blocks():
+    fig, ax = plt.subplots()
+    S = np.eye(6)
+    plots.similarity_matrix(S, ax=ax, boundaries_of=[0, 0, 1, 1, 1, 3], names=["A", "B", "C", "D"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B", "D"]
+    np.testing.assert_allclose(ax.get_xticks(), [0.5, 3.0, 5.0])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "D"]
+    plt.close(fig)
+
+
+def test_latent_scatter_groups_differ_by_marker():
+    fig, ax = plt.subplots()
+    X = np.arange(12, dtype=float).reshape(6, 2)
+    plots.latent_scatter(X, labels=[0, 1, 2, 0, 1, 2], names=["a", "b", "c"], ax=ax)
+    paths = [tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in ax.collections]
+    assert len(set(paths)) == 3  # three marker shapes
+    plt.close(fig)

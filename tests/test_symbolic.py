@@ -122,8 +122,8 @@ def test_error_form_is_the_same_gradient(k, reg, biases):
 
 
 def test_update_rule_reads_like_the_slides():
-    """p <- p + alpha (e q - lambda p), q likewise, b_u <- b_u + alpha (e - lambda b_u)."""
-    a, lam, e = symbolic.alpha, symbolic.lam, symbolic.e
+    """p <- p + eta (e q - lambda p), q likewise, b_u <- b_u + eta (e - lambda b_u), eta = lr."""
+    a, lam, e = symbolic.eta, symbolic.lam, symbolic.e
     L = symbolic.loss(2, reg=True, biases=True)
     rule = symbolic.update_rule(2, reg=True, biases=True)
     assert sp.expand(rule["p"] - (L.p + a * (e * L.q - lam * L.p))).is_zero_matrix

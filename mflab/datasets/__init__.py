@@ -1,4 +1,4 @@
-"""Datasets of the lessons: a toy matrix, the slides' example, synthetic genres, MovieLens 100K."""
+"""Datasets of the lessons: a toy matrix, the Alice/Bob/Carol example, synthetic genres, MovieLens 100K."""
 from .toy import lecture_example, toy_matrix
 from .synthetic import SyntheticGenres, synthetic_genres
 from .movielens import MovieLens100K, movielens_100k, movielens_100k_split

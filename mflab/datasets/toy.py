@@ -1,4 +1,4 @@
-"""Small hand-made matrices: lesson 1's 5 x 4 toy and the slides' Alice/Bob/Carol example."""
+"""Small hand-made matrices: lesson 01's 5 x 4 toy and lesson 02's Alice/Bob/Carol example."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ _ = np.nan
 
 
 def toy_matrix() -> np.ndarray:
-    """Lesson 1's 5 users x 4 items rating matrix, NaN where a user has not rated.
+    """Lesson 01's 5 users x 4 items rating matrix, NaN where a user has not rated.
 
     Users 0-1 like items 0-1 and dislike item 3; users 2-4 the reverse; item 2 has a single rating.
     """
@@ -22,7 +22,7 @@ def toy_matrix() -> np.ndarray:
 
 
 def lecture_example() -> pd.DataFrame:
-    """The slides' 3 users x 5 movies example (NaN = not rated), users and movies as labels."""
+    """Lesson 02's 3 users x 5 movies example (NaN = not rated), users and movies as labels."""
     return pd.DataFrame(
         [[5, 4, 2, 3, 2],
          [_, 5, 1, 4, _],
@@ -34,7 +34,7 @@ def lecture_example() -> pd.DataFrame:
 
 
 def lecture_movie_features() -> pd.DataFrame:
-    """The slides' hand-made movie features (Bollywood, Sci-Fi, Drama) for the five movies."""
+    """Hand-made features (Bollywood, Sci-Fi, Drama) of :func:`lecture_example`'s five movies (lesson 02)."""
     return pd.DataFrame(
         [[0.95, 0.10, 0.85], [1.00, 0.20, 0.90], [0.05, 0.80, 0.30], [0.05, 0.95, 0.70], [0.05, 0.15, 0.95]],
         index=pd.Index(["Sholay", "Swades", "Batman", "Interstellar", "Shawshank"], name="movie"),
