@@ -17,17 +17,31 @@ NOTEBOOKS := $(sort $(wildcard $(NB_DIR)/*.ipynb))
 LAB_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Extra arguments for Voila, e.g. make demo VOILA_ARGS="--no-browser --port 8877". Voila has no
+# root check (and no --allow-root option), so it needs no ROOT_FLAG.
+VOILA_ARGS ?=
+DEMO_NB := $(NB_DIR)/10_rate_and_recommend.ipynb
+# Where `make student` and `make slides` write (both ignored by git).
+STUDENT_DIR ?= student
+SLIDES_DIR ?= slides
 
-.PHONY: help setup lab test unit unit-nonumba notebooks-test notebooks bench student data clean distclean
+.PHONY: help setup lab test unit unit-nonumba notebooks-test notebooks bench student slides demo data \
+	clean distclean
 
 help:
 	@echo "make lab        set up .venv, then start JupyterLab on notebooks/"
 	@echo "make test       set up .venv, then run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (store fresh outputs)"
 	@echo "make bench      run the benchmarks in bench/ (in their own venv, bench/.venv, with Surprise)"
-	@echo "make student    write student copies (solutions removed, outputs cleared) to student/"
 	@echo "make data       check data/ml-100k against its sha256 sums; fetch it if missing or damaged"
 	@echo "                (make data FROM=path/to/ml-100k.zip installs a local copy of the archive)"
+	@echo "For instructors (see INSTRUCTORS.md):"
+	@echo "make student    write student copies to $(STUDENT_DIR)/: every solution and concept-check answer"
+	@echo "                removed (a 'your answer' cell in its place), outputs cleared, mflab.checks calls"
+	@echo "                kept. The lessons in $(NB_DIR)/ themselves are the answer key."
+	@echo "make slides     write one reveal.js deck per lesson and an index page to $(SLIDES_DIR)/ (offline)"
+	@echo "make demo       serve lesson 10's rate-and-recommend app with Voila, for the projector"
+	@echo "                (make demo VOILA_ARGS=\"--no-browser --port 8877\")"
 	@echo "make clean      remove caches and build files; make distclean also removes .venv"
 
 $(BIN)/python:
@@ -73,12 +87,14 @@ notebooks-test: setup
 	    --nbval-sanitize-with $(SANITIZE) $(NB_DIR)/; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "    pytest collected no notebook cells"; exit 0; fi; exit $$rc
 
-# Store fresh outputs after editing a lesson; no timings in the cell metadata (they change each run).
+# Store fresh outputs after editing a lesson; no timings in the cell metadata and no widget state in
+# the notebook's metadata (both change on every run; lesson 10's app is live only in a kernel).
 notebooks: setup
 	@for nb in $(NOTEBOOKS); do \
 	    echo "==> executing $$nb"; \
 	    env -u MPLBACKEND $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	        --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
+	        --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+	        "$$nb" || exit 1; \
 	done
 
 # The benchmarks run in their own venv, bench/.venv: mflab plus Surprise, the reference they are
@@ -107,9 +123,25 @@ FROM ?=
 data: setup
 	$(BIN)/python -m mflab.datasets.fetch $(if $(FROM),--from "$(FROM)",)
 
-# Student copies: solution cells (tagged "solution") emptied, outputs cleared.
+# Student copies (mflab/student.py): every cell tagged "solution" removed, one "your answer" cell in
+# place of each run of them, outputs cleared; tests/test_student.py runs this target. It overwrites
+# the copies in $(STUDENT_DIR)/, so hand them out before students write in them.
 student: setup
-	$(BIN)/python -m mflab.student $(NB_DIR) student
+	$(BIN)/python -m mflab.student $(NB_DIR) $(STUDENT_DIR)
+
+# Slide decks (mflab/slides.py): nbconvert's reveal.js export with reveal.js and KaTeX from the venv,
+# so the decks open from disk with no network.
+slides: setup
+	$(BIN)/python -m mflab.slides --out $(SLIDES_DIR) $(NOTEBOOKS)
+
+# Lesson 10 as a web app. Voila shows every cell of the notebook it serves, hidden answers too, so it
+# serves a page made of lesson 10's cells tagged demo-app (mflab.demo.app_page: the model and the
+# app) written to $(DEMO_DIR)/. The kernel is the venv's, as for `make lab`.
+DEMO_DIR := build/demo
+demo: setup
+	$(BIN)/python -m mflab.demo $(DEMO_NB) $(DEMO_DIR)
+	@echo "==> serving the app of $(DEMO_NB) with Voila (Ctrl-C to stop); the page is ready once the model is fitted"
+	env -u MPLBACKEND JUPYTER_PREFER_ENV_PATH=1 $(BIN)/voila $(DEMO_DIR)/$(notdir $(DEMO_NB)) $(VOILA_ARGS)
 
 clean:
 	rm -rf .pytest_cache .hypothesis build *.egg-info

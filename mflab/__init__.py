@@ -6,11 +6,11 @@ Every model is fitted by a module's ``fit`` and returned as a :class:`Factorizat
     model = als.fit(train, k=3, reg=0.1, epochs=60, biases=False, seed=rng)
     model.rmse(test)
 """
-from . import als, baseline, bayes, checks, datasets, metrics, recommend, sgd, splits, svd
+from . import als, baseline, bayes, checks, coldstart, datasets, metrics, recommend, sgd, splits, svd
 from .factorization import ColdStartError, Factorization
 from .ratings import Ratings
 from .show import show
 
 __all__ = ["Ratings", "Factorization", "ColdStartError", "baseline", "svd", "als", "sgd", "bayes", "metrics",
-           "recommend", "splits", "datasets", "show", "checks"]
+           "recommend", "coldstart", "splits", "datasets", "show", "checks"]
 __version__ = "0.1.0"

@@ -8,18 +8,36 @@ movie factors ``Q`` and biases fixed, one ridge solve gives their ``(p_u, b_u)``
 
 and their predicted ratings ``mu + b_u + b_i + p_u . q_i`` rank every movie they have not rated.
 ``p_u`` also places them on the 2-D latent map of :func:`mflab.plots.project_2d`, among the
-best-known movies. The widgets in :func:`app` only call the functions here, which are unit-tested
-(tests/test_demo.py) against ``numpy.linalg.lstsq`` and the rule that rated movies never come back.
+best-known movies. :func:`fold_in_study` chooses ``reg`` for this solve on validation users (held
+out from the fit, each giving a few ratings and scored on the rest): :data:`FOLD_IN_REG`. The
+widgets in :func:`app` only call the functions here, which are unit-tested (tests/test_demo.py)
+against ``numpy.linalg.lstsq`` and the rule that rated movies never come back.
 """
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import _checks
 from . import recommend as _recommend
+
+# The fold-in ridge of the app: lowest validation RMSE for new users with 3, 5 or 10 ratings in
+# :func:`fold_in_study` (lesson 10 runs it and prints the table).
+FOLD_IN_REG = 5.0
+
+# Lesson 10's cells that make up the app page `make demo` serves (see app_page).
+APP_TAG = "demo-app"
+APP_TITLE = """# Rate and recommend
+
+Type part of a title, pick the movie, set your rating (1 to 5 stars) and press **Rate**. Your top
+10, the most-rated list and your star on the latent map update after every rating; rating a movie
+again replaces its rating, and **Start over** forgets you. The model is ALS fitted on all 100,000
+MovieLens ratings; your ratings are folded in with the movie factors fixed (lesson 10)."""
 
 # Stable CSS classes, so a browser test (tests/test_browser.py) can find the widgets.
 CSS = {"search": "mflab-demo-search", "results": "mflab-demo-results", "rating": "mflab-demo-rating",
@@ -49,7 +67,8 @@ def build(ratings=None, titles=None, *, k: int = 10, reg: float = 15.0, reg_bias
           epochs: int = 15, seed: int = 0, min_ratings: int = 50, n_labels: int = 20) -> Catalogue:
     """Fit ALS with biases on ``ratings`` (default: all of MovieLens 100K) and prepare the map.
 
-    The defaults are lesson 07's ALS settings on MovieLens. The map's directions are the leading
+    The defaults are the ALS setting that ``bench/als_search.py`` chose on a validation split of
+    MovieLens (lessons 07 and 10 use it). The map's directions are the leading
     singular directions of the factors of the movies with at least ``min_ratings`` ratings.
     """
     from . import als, datasets, plots
@@ -71,6 +90,49 @@ def build(ratings=None, titles=None, *, k: int = 10, reg: float = 15.0, reg_bias
     return Catalogue(model, titles, counts, model.Q @ directions, directions, labelled, min_ratings)
 
 
+def fold_in_study(ratings=None, *, regs=(1.0, 2.0, 5.0, 10.0, 20.0, 50.0), n_given=(3, 5, 10),
+                  reg_bias: float = 5.0, val_frac: float = 0.2, min_user_ratings: int = 30, k: int = 10,
+                  model_reg: float = 15.0, epochs: int = 15, seed: int = 0) -> pd.DataFrame:
+    """Choose the fold-in ``reg`` on validation users: RMSE of their unseen ratings per ``reg``.
+
+    A share ``val_frac`` of the users with at least ``min_user_ratings`` ratings is held out as
+    "new users"; ALS (``k``, ``model_reg``, ``reg_bias``, ``epochs``) is fitted on everybody else.
+    Each held-out user gives ``n`` of their ratings (drawn at random, seeded), is folded in with
+    each ``reg`` (the bias ridge ``reg_bias``), and is scored on all their other ratings. The row
+    ``reg = inf`` is ``p_u = 0`` with ``b_u`` folded in alone, the factor-free fallback.
+    Columns ``n_given, reg, rmse``; one row per pair.
+    """
+    from . import als, datasets
+
+    if ratings is None:
+        ratings = datasets.movielens_100k().to_ratings()
+    rng = np.random.default_rng(seed)
+    counts = ratings.user_counts()
+    eligible = np.flatnonzero(counts >= max(min_user_ratings, max(n_given) + 1))
+    held = np.sort(rng.choice(eligible, size=max(1, int(round(val_frac * len(eligible)))), replace=False))
+    is_held = np.isin(ratings.user, held)
+    model = als.fit(ratings.subset(~is_held), k, reg=model_reg, reg_bias=reg_bias, epochs=epochs,
+                    biases=True, seed=seed)
+    rows = []
+    order = {u: rng.permutation(np.flatnonzero(ratings.user == u)) for u in held}
+    for n in n_given:
+        for reg in (*regs, np.inf):
+            sse, count = 0.0, 0
+            for u in held:
+                given, rest = order[u][:n], order[u][n:]
+                items, values = ratings.item[given], ratings.value[given]
+                if np.isinf(reg):  # bias only: the ridge on p_u made infinite
+                    b_u = float(np.sum(values - model.mu - model.item_bias[items]) / (n + reg_bias))
+                    p_u = np.zeros(model.k)
+                else:
+                    p_u, b_u = _recommend.fold_in(model, items, values, reg=reg, reg_bias=reg_bias)
+                pred = model.mu + b_u + model.item_bias[ratings.item[rest]] + model.Q[ratings.item[rest]] @ p_u
+                err = ratings.value[rest] - np.clip(pred, *ratings.scale)
+                sse, count = sse + err @ err, count + len(rest)
+            rows.append({"n_given": n, "reg": reg, "rmse": np.sqrt(sse / count)})
+    return pd.DataFrame(rows)
+
+
 def search(cat: Catalogue, query: str, n: int = 8) -> pd.DataFrame:
     """Movies whose title holds every word of ``query`` (any case), most-rated first.
 
@@ -88,7 +150,7 @@ def _items_values(rated: dict):
     return items, values
 
 
-def fold_in(cat: Catalogue, rated: dict, *, reg: float = 5.0, reg_bias: float = 5.0):
+def fold_in(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0):
     """``(p_u, b_u)`` of a user who gave ``rated[item] = rating``; zeros before any rating."""
     if not rated:
         return np.zeros(cat.model.k), 0.0
@@ -96,7 +158,7 @@ def fold_in(cat: Catalogue, rated: dict, *, reg: float = 5.0, reg_bias: float = 
     return _recommend.fold_in(cat.model, items, values, reg=reg, reg_bias=reg_bias)
 
 
-def recommend(cat: Catalogue, rated: dict, n: int = 10, *, reg: float = 5.0,
+def recommend(cat: Catalogue, rated: dict, n: int = 10, *, reg: float = FOLD_IN_REG,
               reg_bias: float = 5.0) -> pd.DataFrame:
     """The ``n`` unrated movies (with at least ``cat.min_ratings`` ratings) of highest predicted
     rating ``mu + b_u + b_i + p_u . q_i``. Columns ``item, title, predicted, ratings``.
@@ -125,12 +187,12 @@ def popularity(cat: Catalogue, rated: dict | None = None, n: int = 10) -> pd.Dat
     return pd.DataFrame({"item": top, "title": cat.titles[top], "ratings": cat.counts[top]})
 
 
-def position(cat: Catalogue, rated: dict, *, reg: float = 5.0, reg_bias: float = 5.0) -> np.ndarray:
+def position(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0) -> np.ndarray:
     """The user's place on the latent map: ``p_u @ directions`` (the origin before any rating)."""
     return fold_in(cat, rated, reg=reg, reg_bias=reg_bias)[0] @ cat.directions
 
 
-def draw_map(cat: Catalogue, rated: dict, *, reg: float = 5.0, reg_bias: float = 5.0, ax=None):
+def draw_map(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0, ax=None):
     """The labelled movies on the latent map, the rated ones ringed, and the user as a star."""
     import matplotlib.pyplot as plt
 
@@ -157,19 +219,31 @@ def _table(df: pd.DataFrame, columns) -> str:
     return df[list(columns)].to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0)
 
 
-def app(cat: Catalogue, *, reg: float = 5.0, reg_bias: float = 5.0, n: int = 10):
-    """The ipywidgets app: search, rate with a slider, and watch the lists and the map update."""
+def app(cat: Catalogue, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0, n: int = 10):
+    """The ipywidgets app: search, rate with a slider, and watch the lists and the map update.
+
+    Laid out for a 1280 x 720 projector: search, rating and your ratings on the left, your top
+    ``n`` and the most-rated list beside them, the latent map below. Every widget carries a class of
+    :data:`CSS`, which the browser test uses to find it."""
+    import io
+
     import ipywidgets as w
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     rated: dict = {}
-    query = w.Text(placeholder="search a title, e.g. star wars", description="Search")
-    results = w.Select(options=[], rows=6, layout=w.Layout(width="100%"))
-    stars = w.IntSlider(value=4, min=1, max=5, description="Your rating")
-    add = w.Button(description="Rate", button_style="primary")
-    clear = w.Button(description="Start over")
+    query = w.Text(placeholder="search a title, e.g. star wars", description="Search",
+                   layout=w.Layout(width="96%"))  # 100% plus the widget's margins would overflow
+    results = w.Select(options=[], rows=6, layout=w.Layout(width="96%"))
+    stars = w.IntSlider(value=5, min=1, max=5, description="Your rating", layout=w.Layout(width="220px"))
+    add = w.Button(description="Rate", button_style="primary", layout=w.Layout(width="70px"))
+    clear = w.Button(description="Start over", layout=w.Layout(width="95px"))
     rated_box = w.HTML()
-    recs_box, pop_box, map_box = w.HTML(), w.HTML(), w.Output()
+    recs_box = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 24px"))
+    pop_box = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 24px"))
+    # The map is a PNG in an Image widget (not an Output widget): nothing but the widgets' own
+    # values changes, and a notebook executed with store_widget_state=False stores no state at all.
+    map_image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+    map_box = w.Box([map_image], layout=w.Layout(width="100%", justify_content="center"))
     for widget, name in ((query, "search"), (results, "results"), (stars, "rating"), (add, "add"),
                          (clear, "clear"), (rated_box, "rated"), (recs_box, "recs"), (pop_box, "popular"),
                          (map_box, "map")):
@@ -187,10 +261,11 @@ def app(cat: Catalogue, *, reg: float = 5.0, reg_bias: float = 5.0, n: int = 10)
         recs = recommend(cat, rated, n, reg=reg, reg_bias=reg_bias)
         recs_box.value = "<b>Your top %d</b>" % n + _table(recs, ["title", "predicted"])
         pop_box.value = "<b>Most rated (same for everyone)</b>" + _table(popularity(cat, rated, n), ["title", "ratings"])
-        map_box.clear_output(wait=True)
-        with map_box:
-            draw_map(cat, rated, reg=reg, reg_bias=reg_bias)
-            plt.show()
+        fig = Figure(figsize=(7, 4.2))
+        draw_map(cat, rated, reg=reg, reg_bias=reg_bias, ax=fig.subplots())
+        png = io.BytesIO()
+        fig.savefig(png, format="png", bbox_inches="tight")
+        map_image.value = png.getvalue()
 
     def on_add(_):
         if results.value is not None:
@@ -205,6 +280,34 @@ def app(cat: Catalogue, *, reg: float = 5.0, reg_bias: float = 5.0, n: int = 10)
     add.on_click(on_add)
     clear.on_click(on_clear)
     refresh()
-    left = w.VBox([query, results, w.HBox([stars, add, clear]), rated_box])
-    lists = w.HBox([recs_box, pop_box], layout=w.Layout(justify_content="space-between"))
-    return w.VBox([w.HBox([left, map_box]), lists])
+    left = w.VBox([query, results, w.HBox([stars, add, clear]), rated_box],
+                  layout=w.Layout(width="400px", flex="0 0 400px"))
+    top = w.HBox([left, recs_box, pop_box], layout=w.Layout(width="100%", align_items="flex-start"))
+    return w.VBox([top, map_box], layout=w.Layout(width="100%"))
+
+
+def app_page(notebook, out_dir) -> Path:
+    """Write the page ``make demo`` serves: the cells of ``notebook`` tagged :data:`APP_TAG` (the
+    imports, the model, the app) under :data:`APP_TITLE`, outputs cleared.
+
+    Voila shows every markdown cell and output of the notebook it serves, hidden or not; serving
+    this page instead keeps the lesson's check answers and solutions off the projector."""
+    notebook, out_dir = Path(notebook), Path(out_dir)
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if APP_TAG in c.get("metadata", {}).get("tags", [])]
+    if not any("demo.app(" in "".join(c["source"]) for c in cells if c["cell_type"] == "code"):
+        raise ValueError(f"{notebook} has no code cell tagged {APP_TAG!r} that calls demo.app(...)")
+    for c in cells:
+        if c["cell_type"] == "code":
+            c["outputs"], c["execution_count"] = [], None
+    title = {"cell_type": "markdown", "id": "demo-app-title", "metadata": {}, "source": APP_TITLE}
+    metadata = {k: v for k, v in nb.get("metadata", {}).items() if k != "widgets"}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / notebook.name
+    target.write_text(json.dumps(dict(nb, cells=[title] + cells, metadata=metadata), indent=1,
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+if __name__ == "__main__":  # python -m mflab.demo NOTEBOOK OUT_DIR   (make demo)
+    print(app_page(*sys.argv[1:3]))

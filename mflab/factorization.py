@@ -215,7 +215,9 @@ class Factorization:
                 raise ColdStartError(
                     f"user {first} is not in the model (it knows users 0..{n - 1}): a cold-start user "
                     f"with no learned factors. For a new user, recommend popular items with "
-                    f"mflab.recommend.popular(train, n), or model.recommend(user, fallback='popular')."
+                    f"mflab.recommend.popular(train, n), or model.recommend(user, fallback='popular'); "
+                    f"once they have rated a few items, fold them in with Q fixed: "
+                    f"model.fold_in(items, ratings, reg=...) (lesson 06)."
                 )
             raise ColdStartError(
                 f"item {first} is not in the model (it knows items 0..{n - 1}): a cold-start item "

@@ -255,3 +255,53 @@ def predicted_vs_true(y_true, y_pred, *, ax=None, title="Predicted against true"
     ax.set(xlim=(low - pad, high + pad), ylim=(low - pad, high + pad), xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()
     return ax
+
+
+def label_points(ax, X2, texts, *, priority=None, fontsize=10):
+    """Write ``texts[j]`` next to point ``X2[j]``, skipping any label that would overlap one already
+    written, in order of ``priority`` (highest first; default: as given). Returns how many it wrote.
+
+    A crowded 2-D map then shows as many names as fit legibly instead of a pile of overlapping ones.
+    """
+    X2 = np.asarray(X2, dtype=float)
+    if len(texts) != len(X2):
+        raise ValueError(f"texts must have one entry per point; got {len(texts)} for {len(X2)} points")
+    order = np.arange(len(X2)) if priority is None else np.argsort(-np.asarray(priority), kind="stable")
+    renderer = ax.figure.canvas.get_renderer()
+    placed = []
+    for j in order:
+        if not texts[j]:
+            continue
+        label = ax.annotate(texts[j], X2[j], fontsize=fontsize, xytext=(4, 3), textcoords="offset points")
+        box = label.get_window_extent(renderer).expanded(1.05, 1.15)
+        if any(box.overlaps(other) for other in placed):
+            label.remove()
+        else:
+            placed.append(box)
+    return len(placed)
+
+
+def fold_in_curves(curves: dict, *, ax=None, ylabel="", title="", errors=None, mark=None):
+    """Metric against the number of ratings a new user revealed, one curve per method.
+
+    ``curves`` maps a name to a pandas Series indexed by the number revealed (1, 2, 5, 10, ...);
+    ``errors`` (same keys, optional) draws +- one standard error as a band; ``mark`` draws a dotted
+    vertical line at that number (e.g. the crossover). The x axis is logarithmic with a tick per n.
+    """
+    ax = _ax(ax, (6, 4))
+    for j, (name, series) in enumerate(curves.items()):
+        x, y = series.index.to_numpy(dtype=float), series.to_numpy(dtype=float)
+        line, = ax.plot(x, y, marker=MARKERS[j % len(MARKERS)], label=name, color=COLORS[j % len(COLORS)],
+                        ls=LINESTYLES[j % len(LINESTYLES)])  # colour and line style, as style() pairs them
+        if errors is not None and name in errors:
+            e = errors[name].to_numpy(dtype=float)
+            ax.fill_between(x, y - e, y + e, color=line.get_color(), alpha=0.15, lw=0)
+    if mark is not None:
+        ax.axvline(mark, color=MARK_COLOR, ls=":", label=f"crossover: {mark} rating{'s' if mark != 1 else ''}")
+    ns = sorted({int(n) for s in curves.values() for n in s.index})
+    ax.set_xscale("log")
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.minorticks_off()
+    ax.set(xlabel="ratings the new user revealed", ylabel=ylabel, title=title)
+    ax.legend()
+    return ax

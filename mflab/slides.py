@@ -6,9 +6,17 @@ nbconvert's reveal.js export (``jupyter nbconvert --to slides``) of the stored n
 outputs, driven by each cell's ``metadata.slideshow.slide_type``:
 
 - cells tagged ``solution`` never reach a deck; cells tagged ``slides-hide-code`` show their output
-  only (the code just calls ``mflab`` to draw);
+  only (the code just calls ``mflab`` to draw); ``notes`` cells go to the speaker view (S key);
+- a source listing (``mflab.show``) too long for one slide is cut at blank lines into parts, each
+  further part on a sub-slide of its own (:func:`split_long_listings`); the notebook is untouched;
+- links to a sibling lesson (``02_x.ipynb``) lead to its deck;
 - a lesson with no slide metadata at all still gets a deck: each heading starts a slide and every
   other cell a sub-slide (:func:`infer_slide_types`).
+
+The slides are 1280x720: prose 20 px, code and printed output 18 px (a longer line than the slide
+wraps), figures at the size they were drawn (dpi 110), shrunk by at most 20 % when a slide's figures
+would push it past the bottom edge. ``tests/test_browser.py`` opens every deck in Chromium and fails
+on any slide that still overflows.
 
 nbconvert's template loads reveal.js and MathJax from a CDN, which a classroom without network
 cannot reach. The decks here need nothing but the venv: reveal.js 4 (script, style sheet, white
@@ -121,66 +129,7 @@ def write_assets(out: Path) -> Path:
 
 
 # The deck template: nbconvert's reveal template with every CDN script replaced by the local copies.
-_TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
-{% block html_head_js %}{% endblock html_head_js %}
-{% block jupyter_widgets %}{% endblock jupyter_widgets %}
-{% block html_head_js_mathjax %}
-<script src="{{ resources.reveal.url_prefix }}/../katex/katex.js"></script>
-{% endblock html_head_js_mathjax %}
-{% block html_head_css %}
-<style type="text/css">
-.reveal .slides { text-align: left; }
-.reveal .slides section { padding: 0; }
-.reveal h1, .reveal h2, .reveal h3, .reveal h4 { text-transform: none; }
-.reveal h1 { font-size: 1.7em; } .reveal h2 { font-size: 1.35em; } .reveal h3 { font-size: 1.1em; }
-.reveal .highlight { margin: 0.3em 0; }
-.reveal pre { box-sizing: border-box; }
-.reveal .jp-RenderedHTMLCommon table { font-size: 17px; margin: 0; }
-.reveal .jp-OutputArea-output img { max-width: 100%; }
-.reveal math[display="block"] { margin: 0.4em 0; }
-</style>
-{% endblock html_head_css %}
-{% block footer_js %}
-<script src="{{ resources.reveal.url_prefix }}/dist/reveal.js"></script>
-<script src="{{ resources.reveal.url_prefix }}/plugin/notes/notes.js"></script>
-<script>
-(function () {
-  // $$...$$ and $...$ in rendered markdown, typeset by KaTeX as MathML (no web fonts needed).
-  var pattern = /\$\$([\s\S]+?)\$\$|\$((?:\\\$|[^$])+?)\$/g;
-  function typeset(node) {
-    var walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT), texts = [], t;
-    while ((t = walker.nextNode())) {
-      if (t.nodeValue.indexOf("$") >= 0 && !t.parentNode.closest("pre, code")) texts.push(t);
-    }
-    texts.forEach(function (text) {
-      var s = text.nodeValue, html = "", last = 0, m;
-      pattern.lastIndex = 0;
-      while ((m = pattern.exec(s))) {
-        var span = document.createElement("span");
-        span.textContent = s.slice(last, m.index);
-        html += span.innerHTML + katex.renderToString(m[1] !== undefined ? m[1] : m[2],
-          {displayMode: m[1] !== undefined, output: "mathml", throwOnError: false});
-        last = pattern.lastIndex;
-      }
-      if (last === 0) return;
-      var tail = document.createElement("span");
-      tail.textContent = s.slice(last);
-      var holder = document.createElement("span");
-      holder.innerHTML = html + tail.innerHTML;
-      text.replaceWith.apply(text, Array.from(holder.childNodes));
-    });
-  }
-  document.querySelectorAll(".jp-MarkdownOutput, .jp-RenderedMarkdown").forEach(typeset);
-  Reveal.initialize({
-    controls: true, progress: true, history: true, center: false,
-    transition: "{{ resources.reveal.transition }}", slideNumber: "c/t",
-    width: {{ resources.reveal.width }}, height: {{ resources.reveal.height }}, margin: 0.02,
-    plugins: [RevealNotes]
-  });
-})();
-</script>
-{% endblock footer_js %}
-"""
+_TEMPLATE = (Path(__file__).parent / "templates" / "deck.html.j2").read_text(encoding="utf-8")
 
 
 def infer_slide_types(nb) -> bool:
@@ -200,6 +149,78 @@ def infer_slide_types(nb) -> bool:
             kind = "subslide"
         cell.metadata["slideshow"] = {"slide_type": kind}
     return True
+
+
+# A source listing (``mflab.show``'s output: one fenced code block) longer than this many lines of
+# 113 characters does not fit a slide: the deck cuts it into parts (:func:`split_long_listings`).
+MAX_LISTING_LINES = 26
+_CHARS_PER_LINE = 113
+
+
+def _cut(lines: list[str], max_lines: int) -> list[list[str]]:
+    """Cut ``lines`` into parts of at most ``max_lines`` displayed lines (a line longer than the
+    slide wraps), at the last blank line of the second half of each part where there is one."""
+    size = [max(1, -(-len(line.expandtabs()) // _CHARS_PER_LINE)) for line in lines]
+    parts, start = [], 0
+    while sum(size[start:]) > max_lines:
+        end, used = start, 0
+        while end < len(lines) and used + size[end] <= max_lines:
+            used += size[end]
+            end += 1
+        end = max(end, start + 1)
+        blanks = [i for i in range(start + (end - start) // 2, end) if not lines[i].strip()]
+        if blanks:  # cut at the blank line, and drop it
+            parts.append(lines[start:blanks[-1]])
+            start = blanks[-1] + 1
+        else:
+            parts.append(lines[start:end])
+            start = end
+    parts.append(lines[start:])
+    return [part for part in parts if part]
+
+
+def split_long_listings(nb, max_lines: int = MAX_LISTING_LINES) -> int:
+    """Cut every source listing too long for one slide into parts (in place; the file is untouched).
+
+    The first part stays where the listing is; each further part is a sub-slide of its own, headed
+    "*name*, continued", so the whole of the real source is shown and every part fits. Returns the
+    number of sub-slides added.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    cells, added = [], 0
+    for cell in nb.cells:
+        cells.append(cell)
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if cell.cell_type != "code" or kind in ("skip", "notes") \
+                or SOLUTION_TAG in cell.metadata.get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown")
+            m = re.fullmatch(r"```(\w*)\n(.*?)\n?```\s*", text, flags=re.S) if isinstance(text, str) else None
+            if m is None:
+                continue
+            lang, lines = m.group(1), m.group(2).split("\n")
+            parts = _cut(lines, max_lines)
+            if len(parts) < 2:
+                continue
+            name = re.match(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)", lines[0])
+            label = f"`{name.group(1)}`, continued" if name else "continued"
+            out.data["text/markdown"] = f"```{lang}\n" + "\n".join(parts[0]) + "\n```"
+            for part in parts[1:]:
+                cells.append(new_markdown_cell(f"*{label}*\n\n```{lang}\n" + "\n".join(part) + "\n```",
+                                               metadata={"slideshow": {"slide_type": "subslide"}}))
+                added += 1
+    nb.cells = cells
+    return added
+
+
+def _link_decks(body: str, folder: Path) -> str:
+    """Links to a sibling lesson (``02_x.ipynb``) point at its deck (``02_x.slides.html``)."""
+    def deck(m):
+        return f'href="{m.group(1)}.slides.html{m.group(2) or ""}"' \
+            if (folder / f"{m.group(1)}.ipynb").is_file() else m.group(0)
+    return re.sub(r'href="([^"/:#?]+)\.ipynb(#[^"]*)?"', deck, body)
 
 
 def _exporter():
@@ -234,7 +255,8 @@ def lesson_title(nb, fallback: str) -> str:
 
 def build(notebooks, out="slides") -> list[dict]:
     """Write one deck per notebook into ``out`` plus ``out/index.html``; return what was built:
-    one dict per deck with ``notebook``, ``deck`` (path), ``title`` and ``inferred`` (no metadata)."""
+    one dict per deck with ``notebook``, ``deck`` (path), ``title``, ``inferred`` (no metadata) and
+    ``minutes`` (the speaker notes' timings, added up)."""
     import nbformat
 
     out = Path(out)
@@ -245,17 +267,30 @@ def build(notebooks, out="slides") -> list[dict]:
     for path in sorted(Path(p) for p in notebooks):
         nb = nbformat.read(path, as_version=4)
         inferred = infer_slide_types(nb)
+        split_long_listings(nb)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        body = _link_decks(body, path.parent)
         deck = out / f"{path.stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         built.append({"notebook": str(path), "deck": str(deck), "title": lesson_title(nb, path.stem),
-                      "inferred": inferred})
+                      "inferred": inferred, "minutes": speaker_minutes(nb)})
     _write_index(out, built)
     return built
 
 
+def speaker_minutes(nb) -> int:
+    """The minutes the notebook's speaker notes give ("Speaker notes: section 2, 6 minutes."), added up."""
+    total = 0
+    for cell in nb.cells:
+        m = re.match(r"Speaker notes:[^.]*?(\d+) minutes?\b", cell.source)
+        if m and cell.metadata.get("slideshow", {}).get("slide_type") == "notes":
+            total += int(m.group(1))
+    return total
+
+
 def _write_index(out: Path, built) -> None:
     rows = "\n".join(f'<li><a href="{html.escape(Path(b["deck"]).name)}">{html.escape(b["title"])}</a>'
+                     + (f" ({b['minutes']} minutes in the speaker notes)" if b["minutes"] else "")
                      + (" <em>(no slide metadata yet: one slide per cell)</em>" if b["inferred"] else "")
                      + "</li>" for b in built)
     (out / "index.html").write_text(f"""<!DOCTYPE html>
@@ -265,9 +300,9 @@ def _write_index(out: Path, built) -> None:
 <h1>mflab: slide decks</h1>
 <p>One deck per lesson, built from the stored notebooks. Arrow keys move, <kbd>S</kbd> opens the
 speaker view (notes and timings), <kbd>Esc</kbd> the overview. Everything works offline.</p>
-<ol>
+<ul>
 {rows}
-</ol>
+</ul>
 </body></html>
 """, encoding="utf-8")
 

@@ -1,9 +1,15 @@
 """mflab.demo, the logic of lesson 10's rate-and-recommend app, held against independent answers."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from mflab import Ratings, demo, recommend
+from mflab import Ratings, als, demo, recommend
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = ROOT / "notebooks" / "10_rate_and_recommend.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +151,73 @@ def test_app_builds_with_findable_widgets(small):
     assert results.value == 0
     found[demo.CSS["add"]].click()
     assert "Movie A0" in found[demo.CSS["rated"]].value
+    [image] = found[demo.CSS["map"]].children  # the map, redrawn as a PNG after every rating
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Movie A0" not in found[demo.CSS["recs"]].value
     found[demo.CSS["clear"]].click()
     assert "none yet" in found[demo.CSS["rated"]].value
     assert isinstance(demo.recommend(small, {}), pd.DataFrame)
+
+
+def planted(n_users=80, n_items=40, seed=5):
+    """Every user rates every item; ratings follow a rank-2 taste plus noise (so taste is learnable)."""
+    rng = np.random.default_rng(seed)
+    R = 3 + rng.normal(size=(n_users, 2)) @ rng.normal(size=(2, n_items)) + rng.normal(0, 0.3, (n_users, n_items))
+    return Ratings.from_dense(np.clip(R, 1, 5))
+
+
+def test_fold_in_study_holds_users_out_of_the_fit(monkeypatch):
+    fits = []
+    real_fit = als.fit
+    monkeypatch.setattr(als, "fit", lambda train, *a, **kw: fits.append(train) or real_fit(train, *a, **kw))
+    data = planted()
+    study = demo.fold_in_study(data, regs=(0.5, 5.0), n_given=(3, 10), val_frac=0.25, min_user_ratings=20,
+                               k=2, model_reg=1.0, reg_bias=1.0, epochs=10, seed=0)
+    [train] = fits
+    assert (train.user_counts() == 0).sum() == 20  # a quarter of the 80 users, all eligible
+    held = np.flatnonzero(train.user_counts() == 0)
+    assert len(train) == len(data) - (data.user_counts()[held]).sum()  # nobody else lost a rating
+    assert list(study.columns) == ["n_given", "reg", "rmse"]
+    assert study[["n_given", "reg"]].values.tolist() == [[3, 0.5], [3, 5.0], [3, np.inf],
+                                                         [10, 0.5], [10, 5.0], [10, np.inf]]
+    assert np.isfinite(study["rmse"]).all()
+    t = study.pivot(index="reg", columns="n_given", values="rmse")
+    assert t.loc[0.5, 10] < t.loc[np.inf, 10] - 0.1  # with planted taste, ten ratings place a user
+    assert t[10].min() < t[3].min()  # more ratings, better predictions
+    again = demo.fold_in_study(data, regs=(0.5, 5.0), n_given=(3, 10), val_frac=0.25, min_user_ratings=20,
+                               k=2, model_reg=1.0, reg_bias=1.0, epochs=10, seed=0)
+    pd.testing.assert_frame_equal(study, again)
+
+
+def test_the_apps_fold_in_reg_is_the_one_validation_chose():
+    """demo.FOLD_IN_REG (lesson 10's app) has the lowest mean validation RMSE on MovieLens."""
+    table = demo.fold_in_study(seed=0).pivot(index="reg", columns="n_given", values="rmse")
+    assert table.mean(axis=1).idxmin() == demo.FOLD_IN_REG
+    assert (table.loc[demo.FOLD_IN_REG] - table.min()).max() < 5e-4  # near the best for 3, 5 and 10
+
+
+def test_lesson_10_stores_no_widget_state():
+    """Widget state (random model ids, every widget's value) must not be stored: it would change on
+    every run. The live cell's output is ignored by nbval; `make notebooks` does not store state."""
+    nb = json.loads(LESSON.read_text(encoding="utf-8"))
+    assert "widgets" not in nb["metadata"]
+    [app_cell] = [c for c in nb["cells"] if c["cell_type"] == "code" and "demo.app(" in "".join(c["source"])]
+    assert "".join(app_cell["source"]).startswith("# NBVAL_IGNORE_OUTPUT")
+    assert "--ExecutePreprocessor.store_widget_state=False" in (ROOT / "Makefile").read_text()
+
+
+def test_the_demo_page_holds_the_app_and_no_answers(tmp_path):
+    """`make demo` serves mflab.demo.app_page's copy of lesson 10: Voila shows every cell, hidden
+    or not, so the page holds only the cells tagged demo-app: imports, the model and the app."""
+    page = json.loads(demo.app_page(LESSON, tmp_path).read_text(encoding="utf-8"))
+    lesson = json.loads(LESSON.read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in page["cells"] if c["cell_type"] == "code"]
+    assert len(code) == 3 and "import" in code[0] and "demo.build(" in code[1] and "demo.app(" in code[2]
+    assert page["cells"][0]["source"] == demo.APP_TITLE
+    assert not [c for c in page["cells"] if "solution" in c["metadata"].get("tags", [])]
+    assert all(c["outputs"] == [] for c in page["cells"] if c["cell_type"] == "code")
+    assert "widgets" not in page["metadata"] and page["metadata"]["kernelspec"] == lesson["metadata"]["kernelspec"]
+    tagged = [c for c in lesson["cells"] if demo.APP_TAG in c["metadata"].get("tags", [])]
+    assert all(c["cell_type"] == "code" for c in tagged)  # no lesson prose on the projector page
+    with pytest.raises(ValueError, match="demo-app"):
+        demo.app_page(ROOT / "notebooks" / "01_toy_sgd.ipynb", tmp_path)

@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,3 +140,49 @@ def test_checker_ignores_spelling_differences_of_one_package():
     env = {"dependencies": ["python >=3.11", "pip", "pyyaml>=6.0", "matplotlib-base >=3.8",
                             {"pip": ["-e ."]}]}
     assert compare(pyproject, env) == []
+
+
+# --------------------------------------------------------------------------- constraints.txt
+def pinned(text: str) -> dict[str, str]:
+    """``name -> version`` of every ``name==version`` line of a pip constraints file."""
+    found = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            if not sep:
+                raise ValueError(f"constraints.txt pins exact versions only; got {line!r}")
+            found[normalise(name)] = version.strip()
+    return found
+
+
+def constraint_problems(pyproject: dict, pins: dict[str, str]) -> list[str]:
+    """Every dependency the lock leaves out, or pins outside pyproject.toml's range."""
+    from packaging.specifiers import SpecifierSet
+
+    wanted = pip_requirements(pyproject)
+    wanted.pop("python")
+    problems = [f"{name} ({spec or 'any version'}) is not pinned in constraints.txt"
+                for name, spec in sorted(wanted.items()) if name not in pins and name != "setuptools"]
+    problems += [f"constraints.txt pins {name}=={pins[name]}, outside pyproject.toml's {spec!r}"
+                 for name, spec in sorted(wanted.items())
+                 if name in pins and spec and pins[name] not in SpecifierSet(spec)]
+    return problems
+
+
+def test_constraints_pin_every_dependency_inside_its_range():
+    pyproject, _ = load()
+    pins = pinned((ROOT / "constraints.txt").read_text())
+    assert not constraint_problems(pyproject, pins), "\n".join(constraint_problems(pyproject, pins))
+    assert "mflab" not in pins  # the project itself is installed from the checkout
+
+
+def test_constraint_checker_catches_a_missing_or_out_of_range_pin():
+    pyproject, _ = load()
+    pins = pinned((ROOT / "constraints.txt").read_text())
+    assert constraint_problems(pyproject, {k: v for k, v in pins.items() if k != "numba"}) == [
+        "numba (>=0.60) is not pinned in constraints.txt"]
+    assert constraint_problems(pyproject, dict(pins, numpy="1.25.0")) == [
+        "constraints.txt pins numpy==1.25.0, outside pyproject.toml's '>=1.26'"]
+    with pytest.raises(ValueError, match="exact versions"):
+        pinned("numpy>=2\n")
