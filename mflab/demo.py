@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _checks
+from . import _checks, plots
 from . import recommend as _recommend
 
 # The fold-in ridge of the app: lowest validation RMSE for new users with 3, 5 or 10 ratings in
@@ -71,7 +71,7 @@ def build(ratings=None, titles=None, *, k: int = 10, reg: float = 15.0, reg_bias
     MovieLens (lessons 07 and 10 use it). The map's directions are the leading
     singular directions of the factors of the movies with at least ``min_ratings`` ratings.
     """
-    from . import als, datasets, plots
+    from . import als, datasets
 
     if ratings is None:
         ml = datasets.movielens_100k()
@@ -201,22 +201,30 @@ def draw_map(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias:
     known = np.flatnonzero(cat.counts >= cat.min_ratings)
     ax.scatter(*cat.coords[known].T, s=8, color="0.8", label=f"movies with >= {cat.min_ratings} ratings")
     ax.scatter(*cat.coords[cat.labelled].T, s=25, color="#0072B2")
-    for i in cat.labelled:
-        ax.annotate(cat.titles[i].rsplit(" (", 1)[0][:20], cat.coords[i], fontsize=8,
-                    xytext=(3, 3), textcoords="offset points")
+    items = _items_values(rated)[0] if rated else np.zeros(0, dtype=int)
     if rated:
-        items = _items_values(rated)[0]
         ax.scatter(*cat.coords[items].T, s=90, facecolors="none", edgecolors="#D55E00", lw=2,
                    label="movies you rated")
     x, y = position(cat, rated, reg=reg, reg_bias=reg_bias)
     ax.scatter([x], [y], marker="*", s=350, color="#D55E00", edgecolors="black", label="you", zorder=5)
+    # Names where they fit without overlapping: the movies you rated first, then the most-rated.
+    named = np.concatenate([items, [i for i in cat.labelled if i not in set(items)]]).astype(int)
+    plots.label_points(ax, cat.coords[named], [_short(cat.titles[i]) for i in named],
+                       priority=-np.arange(len(named)), fontsize=9)
     ax.set(xlabel="direction 1", ylabel="direction 2", title="You on the latent map")
     ax.legend(fontsize=9, loc="best")
     return ax
 
 
+def _short(title: str, width: int = 24) -> str:
+    """A title without its year, cut with an ellipsis past ``width`` characters."""
+    name = title.rsplit(" (", 1)[0]
+    return name if len(name) <= width else name[:width - 1].rstrip() + "…"
+
+
 def _table(df: pd.DataFrame, columns) -> str:
-    return df[list(columns)].to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0)
+    return df[list(columns)].to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0,
+                                     justify="left")
 
 
 def app(cat: Catalogue, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0, n: int = 10):

@@ -17,6 +17,10 @@ import numpy as np
 from . import _checks
 
 
+# predict gathers at most this many factor entries per side at once (2**22 doubles: 32 MB)
+_GATHER_ELEMENTS = 2 ** 22
+
+
 class ColdStartError(ValueError):
     """Raised when a prediction is asked for a user or item the model has never seen."""
 
@@ -131,8 +135,18 @@ class Factorization:
         if users.size == 0 or items.size == 0:
             return np.zeros(np.broadcast_shapes(users.shape, items.shape))
         scores = self.mu + self.user_bias[users] + self.item_bias[items]
-        scores = scores + np.einsum("...k,...k->...", self.P[users], self.Q[items])
-        return self._clip(scores, clip)
+        return self._clip(scores + self._dots(users, items), clip)
+
+    def _dots(self, users, items) -> np.ndarray:
+        """``p_u . q_i`` for aligned (or broadcast) index arrays, gathered a block at a time so that
+        a wide model (Bayesian MF keeps k x draws columns) never copies all the rows at once."""
+        users, items = np.broadcast_arrays(users, items)
+        flat_u, flat_i = users.ravel(), items.ravel()
+        out = np.empty(flat_u.size)
+        step = max(1, _GATHER_ELEMENTS // max(self.k, 1))
+        for s in range(0, flat_u.size, step):
+            out[s:s + step] = np.einsum("nk,nk->n", self.P[flat_u[s:s + step]], self.Q[flat_i[s:s + step]])
+        return out.reshape(users.shape)
 
     def predict_all(self, *, clip=False, force: bool = False) -> np.ndarray:
         """The dense users x items matrix of predictions (for small data).

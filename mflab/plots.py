@@ -258,8 +258,10 @@ def predicted_vs_true(y_true, y_pred, *, ax=None, title="Predicted against true"
 
 
 def label_points(ax, X2, texts, *, priority=None, fontsize=10):
-    """Write ``texts[j]`` next to point ``X2[j]``, skipping any label that would overlap one already
-    written, in order of ``priority`` (highest first; default: as given). Returns how many it wrote.
+    """Write ``texts[j]`` next to point ``X2[j]``, in order of ``priority`` (highest first; default:
+    as given), trying six spots around the point (the four corners, then above and below) and
+    skipping a label that fits in none without overlapping a label already written or
+    leaving the axes. Returns how many it wrote.
 
     A crowded 2-D map then shows as many names as fit legibly instead of a pile of overlapping ones.
     """
@@ -267,17 +269,31 @@ def label_points(ax, X2, texts, *, priority=None, fontsize=10):
     if len(texts) != len(X2):
         raise ValueError(f"texts must have one entry per point; got {len(texts)} for {len(X2)} points")
     order = np.arange(len(X2)) if priority is None else np.argsort(-np.asarray(priority), kind="stable")
-    renderer = ax.figure.canvas.get_renderer()
+    # Fix the view first: autoscaling is lazy, and boxes measured before it would move afterwards.
+    ax.autoscale_view()
+    ax.set(xlim=ax.get_xlim(), ylim=ax.get_ylim())
+    canvas = ax.figure.canvas
+    if not hasattr(canvas, "get_renderer"):  # a bare Figure (as the demo app draws): measure with Agg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        canvas = FigureCanvasAgg(ax.figure)
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    spots = (((4, 3), "left", "bottom"), ((4, -3), "left", "top"),
+             ((-4, 3), "right", "bottom"), ((-4, -3), "right", "top"),
+             ((0, 7), "center", "bottom"), ((0, -7), "center", "top"))
     placed = []
     for j in order:
         if not texts[j]:
             continue
-        label = ax.annotate(texts[j], X2[j], fontsize=fontsize, xytext=(4, 3), textcoords="offset points")
-        box = label.get_window_extent(renderer).expanded(1.05, 1.15)
-        if any(box.overlaps(other) for other in placed):
+        for offset, ha, va in spots:
+            label = ax.annotate(texts[j], X2[j], fontsize=fontsize, xytext=offset, textcoords="offset points",
+                                ha=ha, va=va)
+            box = label.get_window_extent(renderer).expanded(1.05, 1.15)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
             label.remove()
-        else:
-            placed.append(box)
     return len(placed)
 
 

@@ -405,9 +405,14 @@ def test_demo_in_voila_rates_three_movies_and_recommends_others(browser, voila_u
                                arg=[CSS["results"], query])
         chosen.append(page.eval_on_selector(f".{CSS['results']} select",
                                             "s => s.options[0].text.replace(/\\s+/g, ' ')"))
+        old_map = page.eval_on_selector(f".{CSS['map']} img", "i => i.src")
         page.click(f".{CSS['add']}")
         page.wait_for_function("([css, k]) => document.querySelectorAll('.' + css + ' tbody tr').length === k",
                                arg=[CSS["rated"], n + 1])
+        # the map is redrawn after every rating: wait for the new picture before going on
+        page.wait_for_function("([css, old]) => { const i = document.querySelector('.' + css + ' img');"
+                               " return i && i.src !== old && i.complete && i.naturalWidth > 0; }",
+                               arg=[CSS["map"], old_map])
     rated = _titles(page, CSS["rated"])
     assert len(rated) == 3 and all(c.startswith(r) for c, r in zip(chosen, rated))
     page.wait_for_function("([css, old]) => { const rows = [...document.querySelectorAll('.' + css + ' tbody tr')]"

@@ -126,3 +126,20 @@ def test_svd_checks_its_baseline_against_the_training_shape():
     big = Ratings.from_dense(np.array([[5.0, 3.0, 1.0], [4.0, 1.0, 2.0]]))
     with pytest.raises(ValueError, match="baseline was fitted on 2 users x 2 items but train has 2 x 3"):
         svd.fit(big, 1, baseline=baseline.fit(small))
+
+
+def test_predict_in_blocks_equals_the_formula(monkeypatch):
+    """predict gathers factor rows a block at a time; with tiny blocks it gives the same numbers."""
+    from mflab import factorization
+
+    rng = np.random.default_rng(0)
+    m = Factorization(P=rng.normal(size=(7, 5)), Q=rng.normal(size=(6, 5)), mu=3.0,
+                      user_bias=rng.normal(size=7), item_bias=rng.normal(size=6))
+    users, items = rng.integers(0, 7, 40), rng.integers(0, 6, 40)
+    direct = 3.0 + m.user_bias[users] + m.item_bias[items] + (m.P[users] * m.Q[items]).sum(axis=1)
+    monkeypatch.setattr(factorization, "_GATHER_ELEMENTS", 12)  # two rows per block at k = 5
+    np.testing.assert_allclose(m.predict(users, items), direct, rtol=0, atol=1e-12)
+    u, i = np.meshgrid(np.arange(7), np.arange(6), indexing="ij")  # 2-D index arrays: the whole matrix
+    np.testing.assert_allclose(m.predict(u, i), 3.0 + m.user_bias[:, None] + m.item_bias + m.P @ m.Q.T,
+                               atol=1e-12)
+    assert m.predict(2, 3).shape == () and m.predict(2, items).shape == (40,)

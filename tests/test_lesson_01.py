@@ -99,6 +99,20 @@ def test_training_mse_curve(train, init, model):
     assert 2.1 < mse[79] < 2.3
 
 
+
+def test_phases_of_the_curve_as_the_lesson_quotes_them(model, missing):
+    """Section 4's phases quote the printed epochs 25, 80 and 150; section 5 counts the filled-in
+    cells off the 1-5 scale; section 6 quotes the penalty's shrink of q_2 over 500 epochs."""
+    mse = np.square(model.history["train_rmse"])
+    assert round(float(mse[24]), 2) == 10.27  # still on the plateau at epoch 25
+    assert {n: round(float(mse[n - 1]), 4) for n in (80, 150)} == {80: 2.1938, 150: 0.0532}
+    assert round(float(mse[79]), 2) == 2.19 and round(float(mse[149]), 2) == 0.05
+    filled = model.predict(missing[:, 0], missing[:, 1])
+    off = filled[(filled < 1) | (filled > 5)]
+    assert np.round(sorted(off), 2).tolist() == [0.86, 5.62]
+    shrink = 1 - SETTINGS["lr"] * SETTINGS["reg"]
+    assert round(shrink, 4) == 0.9998 and round(1 - shrink ** SETTINGS["epochs"], 2) == 0.10
+
 def test_history_is_the_mse_over_observed_cells(train, model):
     residual = train.value - model.predict_ratings(train)
     assert np.isclose(np.mean(residual ** 2), model.history["train_rmse"][-1] ** 2)
@@ -193,6 +207,9 @@ def test_exercise_2_als(train, model, missing):
     sgd_mse = np.square(model.history["train_rmse"])
     assert int(np.argmax(sgd_mse <= als_mse[4])) + 1 == 277
     assert np.round(m.predict(missing[:, 0], missing[:, 1]), 2).tolist() == [2.49, 2.40, 2.21, 5.98, 0.90, 4.84, 1.18]
+    # the solution's reading: (1,1), (3,1) and (4,0) within 0.2 of SGD's; item 2 far apart
+    gap = np.abs(m.predict(missing[:, 0], missing[:, 1]) - model.predict(missing[:, 0], missing[:, 1]))
+    assert gap[[1, 4, 6]].max() < 0.2 and gap[[0, 2]].min() > 1.5
 
 
 def test_exercise_3_biases(train, init, model, missing):

@@ -168,6 +168,10 @@ def test_ridge_solution_structure():
     assert all(sp.cancel(w * det).is_polynomial(*ridge.X, *ridge.y, symbolic.lam) for w in ridge.solution)
     x00, x01, x10, x11 = ridge.X
     assert sp.expand(det.subs(symbolic.lam, 0) - (x00 * x11 - x01 * x10) ** 2) == 0
+    # the printed degrees: 4 in the x's and y's together, 1 in the ratings (w* is linear in y)
+    numerators = [sp.cancel(w * det) for w in ridge.solution]
+    assert [sp.Poly(n, *ridge.X, *ridge.y).total_degree() for n in numerators] == [4, 4]
+    assert [sp.Poly(n, *ridge.y).total_degree() for n in numerators] == [1, 1]
 
 
 def test_pop_quiz_3():
@@ -217,6 +221,7 @@ def test_slides_3x3_example_all_users(als_train):
         got = [als.solve_user(ALS_H0[:, als_train.user_items(u)[0]].T, als_train.user_items(u)[1], reg)
                for u in range(3)]
         np.testing.assert_array_equal(np.round(got, 4), expected)
+    np.testing.assert_array_equal(ALS_H0.T, [[1.0, 0.3], [0.5, 1.2], [0.2, 0.8]])  # the lesson's Q0, a row per movie
     W1 = als.solve_all(als_train.by_user, ALS_H0.T, als_train.by_user.value, 0.0, ALS_W0)
     np.testing.assert_allclose(W1[0], [170 / 37, 50 / 37], rtol=1e-12)
     np.testing.assert_array_equal(np.round(W1 @ ALS_H0, 4),
@@ -261,6 +266,8 @@ def test_exercise_5_alice_by_least_squares():
     np.testing.assert_allclose(w, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-10)
     np.testing.assert_array_equal(np.round(X @ w, 4), [4.2871, 4.6788, 1.9879, 2.935, 2.0465])
     assert np.abs(X @ w - y).max() < 0.72
+    assert f"{np.abs(X @ w - y).max():.2f}" == "0.71"  # the printed largest miss (Sholay)
+    assert np.argmax(np.abs(X @ w - y)) == 0
     w_ridge = als.solve_user(X, y, 0.1)
     np.testing.assert_array_equal(np.round(w_ridge, 4), [2.5324, 1.4996, 1.8975])
     np.testing.assert_allclose(w_ridge, stacked_ridge(X, y, 0.1), rtol=1e-10)

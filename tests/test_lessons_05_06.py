@@ -257,11 +257,19 @@ def test_count_matrix_and_predicted_vs_true_draw():
 
 def test_lesson_06_label_points_and_fold_in_curves():
     fig, axes = plt.subplots(1, 2)
-    xy = np.array([[0.0, 0.0], [0.0001, 0.0], [5.0, 5.0]])
-    axes[0].set(xlim=(-1, 6), ylim=(-1, 6))
-    # the first two points coincide: the lower-priority label is dropped, the far one kept
-    assert plots.label_points(axes[0], xy, ["a", "b", "c"], priority=[1, 3, 2]) == 2
-    assert sorted(t.get_text() for t in axes[0].texts) == ["b", "c"]
+    # eight labels for one point (at most six places around it), one far away
+    fig.set_size_inches(12, 5)
+    xy = np.array([[2.0, 2.0]] * 8 + [[5.0, 5.0]]) + np.arange(9)[:, None] * 1e-4
+    axes[0].set(xlim=(0, 6), ylim=(0, 6))
+    names = [f"label{j}" for j in range(9)]
+    n = plots.label_points(axes[0], xy, names, priority=[0, 1, 2, 3, 4, 5, 6, 7, 100])
+    placed = {t.get_text() for t in axes[0].texts}
+    assert 5 <= n <= 7 and n == len(placed) and "label8" in placed
+    assert placed - {"label8"} == {f"label{j}" for j in range(7, 8 - n, -1)}  # the highest priorities
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in axes[0].texts]
+    assert not any(a.overlaps(b) for j, a in enumerate(boxes) for b in boxes[j + 1:])
+    frame = axes[0].get_window_extent(fig.canvas.get_renderer())
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
     with pytest.raises(ValueError, match="one entry per point"):
         plots.label_points(axes[0], xy, ["a"])
     curves = {"fold-in": pd.Series([1.0, 0.9], index=[1, 5]), "popularity": pd.Series([0.95, 0.95], index=[1, 5])}

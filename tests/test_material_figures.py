@@ -87,6 +87,14 @@ def test_lesson_03_check_arithmetic(data):
 
 
 # ----------------------------------------------------------------- lesson 04: baseline
+def test_lesson_03_prose_numbers(data):
+    """What lesson 03's prose quotes: Drama's few ratings, the constant's sigma_1, the noise's sd."""
+    seen = data.mask[:, data.movie_genres == 2]
+    assert (seen.sum(), seen.any(axis=1).sum()) == (35, 30)  # 35 Drama ratings; 50 of 80 users rated none
+    assert round(data.R_noisy.mean() * np.sqrt(data.R_noisy.size), 1) == 110.3
+    assert round((data.R_noisy - data.R_true).std(), 2) == 0.28
+
+
 def test_baseline_biases(base):
     assert round(base.mu, 3) == 1.740
     assert (round(base.user_bias.min(), 3), round(base.user_bias.max(), 3)) == (-0.614, 1.009)

@@ -58,7 +58,9 @@ class SyntheticGenres:
 def synthetic_genres(n_users: int = 80, n_movies: int = 50, *, genres=GENRES, density: float = 0.25,
                      noise: float = 0.3, test_frac: float = 0.2, min_per_user: int = 3,
                      min_per_movie: int = 2, seed=42) -> SyntheticGenres:
-    """Generate the genre data set (see the module docstring for the process)."""
+    """Generate the genre data set: tastes U_true and loadings M_true drawn per genre, R_true their
+    product scaled to [1, 5], R_noisy with clipped Gaussian noise, a random mask topped up to
+    ``min_per_user`` and ``min_per_movie``, and the observed cells shuffled into train and test."""
     n_users = _checks.positive_int("n_users", n_users)
     n_movies = _checks.positive_int("n_movies", n_movies, minimum=2)
     genres = tuple(genres)
@@ -93,7 +95,7 @@ def synthetic_genres(n_users: int = 80, n_movies: int = 50, *, genres=GENRES, de
         if mask[:, i].sum() < min_per_movie:
             mask[rng.choice(n_users, min_per_movie, replace=False), i] = True
 
-    cells = list(zip(*np.nonzero(mask)))  # shuffled as a list of pairs: the draws the pinned figures need
+    cells = list(zip(*np.nonzero(mask)))  # shuffle (user, movie) pairs as a list; shuffling index arrays draws another order
     rng.shuffle(cells)
     n_test = int(test_frac * len(cells))
     test_cells, train_cells = np.array(cells[:n_test]), np.array(cells[n_test:])
