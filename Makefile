@@ -107,7 +107,7 @@ $(BENCH_STAMP): pyproject.toml bench/requirements.txt
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -e ".[spark]"
 	$(BENCH_VENV)/bin/python -m pip install -r bench/requirements.txt || \
-	    echo "    could not install bench/requirements.txt: the tables will leave Surprise's rows out"
+	    echo "    could not install bench/requirements.txt: the tables will leave the reference libraries' rows out"
 	@touch $@
 
 bench: $(BENCH_STAMP)

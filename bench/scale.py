@@ -1,30 +1,37 @@
 """ALS, SGD and Spark's ALS at scale: 200,000 users x 50,000 items, up to 2,000,000 ratings, never dense.
 
-    python bench/scale.py [--sizes 500000 1000000 2000000] [--k 20] [--iters 5] [--methods als sgd spark] [--repeats 3]
-                          [--json bench/results/scale.json]
+    python bench/scale.py [--sizes 250000 500000 1000000 2000000] [--k 20] [--iters 5]
+                          [--methods als als-wr sgd spark] [--repeats 3] [--json bench/results/scale.json]
 
 For each number of ratings, generates random (user, item) pairs on the full 200,000 x 50,000
 index (items drawn with a long-tailed popularity, like real catalogues) with a rank-5 signal plus
-biases and noise, builds an ``mflab.Ratings`` directly from the triplets, and fits ALS (biases,
-``--iters`` sweeps) and SGD (biases, ``--iters`` epochs) with k = ``--k``. Each fit runs in its own
-child process, so that its peak memory is its own: the table shows
+biases and noise, builds an ``mflab.Ratings`` directly from the triplets, and fits, with k = ``--k``:
 
-- fit seconds (wall clock, the fit call only), seconds per million ratings per sweep/epoch, and
-  the marginal cost of the ratings added since the previous size (flat when time grows linearly);
-- peak RSS: the child process's ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at the end, i.e. the
-  whole process (Python, numpy, numba, the generated data and the fit) at its highest;
-- fit peak: tracemalloc's peak of the memory allocated during the fit call (numpy arrays included),
-  over what was allocated before it.
+- ``als``: mflab's ALS with biases and plain lambda (the series' model, lessons 04-06);
+- ``als-wr``: mflab's ALS with Spark's model: no biases, lambda scaled by each row's count
+  (``reg_scaling="count"``, ALS-WR), the same regParam as Spark's;
+- ``sgd``: mflab's compiled SGD with biases (Surprise's defaults for lr and reg);
+- ``spark``: ``pyspark.ml.recommendation.ALS`` in local mode on every core, 4 user and 4 item
+  blocks, the ratings read from a CSV file as a cluster reads a table.
 
-Spark's ALS (``pyspark.ml.recommendation.ALS``, local mode on every core, 4 user and 4 item blocks)
-fits the same ratings with the same k and number of sweeps. Its model has no biases and scales the
-ridge by each row's count (ALS-WR), so its training RMSE is not comparable; its cost per sweep is.
-Its row adds what only Spark pays: the session's start (``start s``) and the fixed cost of a fit
-beyond the sweeps (``fit s`` minus ``sweeps x s/sweep``, where s/sweep comes from a fit with one
-sweep, after a first one-sweep fit that warms the JVM up). Its peak memory is the Java process's peak resident set (``VmHWM``) plus the Python
-driver's.
+Every fit runs in a fresh child process, ``--repeats`` times, and every figure is the median over
+those runs. In each child the same model is fitted with one sweep (or epoch) and with ``--iters``:
+``s/sweep`` is the difference divided by ``iters - 1`` (what one more sweep costs) and ``fixed s``
+the rest of the ``--iters`` fit (grouping the ratings, building Spark's blocks, planning its
+jobs). Spark's child fits once with one sweep first, to warm its Java code up, and also reports
+the session's start (``start s``), which a notebook pays once. Peak memory:
 
-``--json`` writes every row to a file; lesson 09 reads ``bench/results/scale.json`` from this script.
+- peak RSS: the child's ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, the whole process (Python,
+  numpy, numba, the generated data and the fits) at its highest; for Spark, the Java process's
+  peak resident set (``VmHWM``) plus the Python driver's;
+- fit peak (mflab only): tracemalloc's peak of the memory allocated during a one-sweep fit, over
+  what was allocated before it (measured in a separate fit, so that tracing slows no timed fit).
+
+At the end a straight line ``s/sweep = a + b x (millions of ratings)`` is fitted per method, and
+the sizes at which Spark's lines cross mflab's (``als-wr``) are printed: per sweep, and for a
+whole fit of ``--iters`` sweeps with and without Spark's start. A crossover beyond the largest size
+measured is an extrapolation and is said to be one. ``--json`` writes the rows and the lines; lesson
+09 reads ``bench/results/scale.json``.
 
 A users x items float array would be 200,000 x 50,000 x 8 bytes = 80 GB.
 """
@@ -75,8 +82,17 @@ def _vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
+SPARK_REG = 0.05  # Spark's regParam, and als-wr's reg: the same count-scaled ridge
+
+
+def _per_sweep(one: float, full: float, iters: int) -> tuple[float, float]:
+    """(seconds per extra sweep, fixed seconds of a fit) from a 1-sweep and an ``iters``-sweep fit."""
+    per = (full - one) / (iters - 1) if iters > 1 else float("nan")
+    return per, full - iters * per
+
+
 def spark_child(n_ratings: int, k: int, iters: int) -> dict:
-    """Spark's ALS in local mode on the same synthetic ratings: start, load, fit, one-sweep fit."""
+    """Spark's ALS in local mode on the same synthetic ratings: start, load, warm-up, 1-sweep, full fit."""
     import tempfile
 
     from mflab import spark as mspark
@@ -86,7 +102,7 @@ def spark_child(n_ratings: int, k: int, iters: int) -> dict:
     spark = mspark.session(cores=os.cpu_count() or 2, driver_memory="4g")
     started = time.perf_counter() - start
     from pyspark.ml.recommendation import ALS
-    from pyspark.sql.functions import col, pow as spow, sqrt, avg
+    from pyspark.sql.functions import avg, col, pow as spow, sqrt
 
     with tempfile.TemporaryDirectory() as tmp:  # a file, as a cluster would read from storage
         path = os.path.join(tmp, "ratings.csv")
@@ -95,11 +111,11 @@ def spark_child(n_ratings: int, k: int, iters: int) -> dict:
         frame.count()
 
         def fit(sweeps):
-            als = ALS(rank=k, regParam=0.05, maxIter=sweeps, userCol="user", itemCol="item", ratingCol="rating",
-                      numUserBlocks=4, numItemBlocks=4, seed=0)
+            als = ALS(rank=k, regParam=SPARK_REG, maxIter=sweeps, userCol="user", itemCol="item",
+                      ratingCol="rating", numUserBlocks=4, numItemBlocks=4, seed=0)
             t = time.perf_counter()
             model = als.fit(frame)
-            model.userFactors.count()  # fit is lazy at the end: make sure the factors exist
+            model.userFactors.count()  # the factors exist (a no-op: fit materialises them)
             return model, time.perf_counter() - t
 
         fit(1)  # warm-up: the JVM compiles Spark's code paths on first use
@@ -108,15 +124,15 @@ def spark_child(n_ratings: int, k: int, iters: int) -> dict:
         err = model.transform(frame).select(sqrt(avg(spow(col("rating") - col("prediction"), 2)))).first()[0]
         jvm = _vm_hwm_mb(spark.sparkContext._gateway.proc.pid)
         spark.stop()
-    per_sweep = (seconds - one) / (iters - 1) if iters > 1 else float("nan")
-    return {"seconds": seconds, "per_sweep": per_sweep, "start": started,
+    per_sweep, fixed = _per_sweep(one, seconds, iters)
+    return {"seconds": seconds, "per_sweep": per_sweep, "fixed": fixed, "start": started,
             "fit_peak_mb": float("nan"),
             "maxrss_mb": jvm + resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "train_rmse": float(err)}
 
 
 def child(method: str, n_ratings: int, k: int, iters: int) -> dict:
-    """Fit once in this process and return the measurements."""
+    """Fit in this process (1 sweep, ``iters`` sweeps, 1 sweep traced) and return the measurements."""
     if method == "spark":
         return spark_child(n_ratings, k, iters)
     from mflab import Ratings, als, sgd
@@ -124,19 +140,63 @@ def child(method: str, n_ratings: int, k: int, iters: int) -> dict:
     if method == "sgd":  # compile (or load from numba's cache) outside the timed region
         sgd.fit(Ratings([0, 1], [1, 0], [1.0, 2.0], 2, 2), 2, epochs=1, seed=0)
     train = synthetic(n_ratings)
+
+    def fit(sweeps):
+        if method == "als":
+            return als.fit(train, k, reg=5.0, reg_bias=1.0, epochs=sweeps, biases=True, seed=0)
+        if method == "als-wr":
+            return als.fit(train, k, reg=SPARK_REG, reg_scaling="count", epochs=sweeps, biases=False, seed=0)
+        return sgd.fit(train, k, lr=0.005, reg=0.02, epochs=sweeps, biases=True, seed=0)
+
+    times = {}
+    for sweeps in (1, iters):
+        start = time.perf_counter()
+        model = fit(sweeps)
+        times[sweeps] = time.perf_counter() - start
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    start = time.perf_counter()
-    if method == "als":
-        model = als.fit(train, k, reg=5.0, reg_bias=1.0, epochs=iters, biases=True, seed=0)
-    else:
-        model = sgd.fit(train, k, lr=0.005, reg=0.02, epochs=iters, biases=True, seed=0)
-    seconds = time.perf_counter() - start
+    fit(1)
     fit_peak = tracemalloc.get_traced_memory()[1] - before
     tracemalloc.stop()
-    return {"seconds": seconds, "fit_peak_mb": fit_peak / 2**20,
+    per_sweep, fixed = _per_sweep(times[1], times[iters], iters)
+    return {"seconds": times[iters], "per_sweep": per_sweep, "fixed": fixed, "fit_peak_mb": fit_peak / 2**20,
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
             "train_rmse": model.history["train_rmse"][-1]}
+
+
+def line(rows, method, key):
+    """Least-squares ``key = a + b x (millions of ratings)`` over one method's rows: (a, b, worst rel. error)."""
+    part = [r for r in rows if r["method"] == method]
+    if len(part) < 2:
+        return None
+    n = np.array([r["ratings"] for r in part], dtype=float) / 1e6
+    y = np.array([r[key] for r in part], dtype=float)
+    b, a = np.polyfit(n, y, 1)
+    return float(a), float(b), float(np.max(np.abs(y - (a + b * n)) / y))
+
+
+def crossing(mine, theirs):
+    """Millions of ratings from which line ``theirs`` (a, b) stays below line ``mine``; None if it never does."""
+    (a1, b1), (a2, b2) = mine, theirs
+    if b2 >= b1:  # grows at least as fast: above mine for large tables, whatever the offsets
+        return None
+    return max(0.0, (a2 - a1) / (b1 - b2))
+
+
+def crossovers(rows, iters, largest):
+    """Where Spark's ALS overtakes mflab's (als-wr): per sweep, per fit, per fit with the session's start."""
+    lines = {key: {m: line(rows, m, key) for m in ("als-wr", "spark")} for key in ("per_sweep", "seconds")}
+    spark_rows = [r for r in rows if r["method"] == "spark"]
+    if any(v is None for per in lines.values() for v in per.values()) or not spark_rows:
+        return {}
+    start = float(np.median([r["start"] for r in spark_rows]))
+    mine = lines["seconds"]["als-wr"][:2]
+    theirs = lines["seconds"]["spark"][:2]
+    out = {"per_sweep": crossing(lines["per_sweep"]["als-wr"][:2], lines["per_sweep"]["spark"][:2]),
+           "fit": crossing(mine, theirs),
+           "fit_and_start": crossing(mine, (theirs[0] + start, theirs[1])),
+           "largest_measured": largest / 1e6, "iters": iters, "spark_start": start}
+    return out
 
 
 def main(argv=None):
@@ -144,7 +204,8 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000, 2_000_000])
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--iters", type=int, default=5, help="ALS sweeps and SGD epochs (default 5)")
-    parser.add_argument("--methods", nargs="+", default=["als", "sgd", "spark"], choices=["als", "sgd", "spark"])
+    parser.add_argument("--methods", nargs="+", default=["als", "als-wr", "sgd", "spark"],
+                        choices=["als", "als-wr", "sgd", "spark"])
     parser.add_argument("--repeats", type=int, default=3, help="runs per size; the table shows medians (default 3)")
     parser.add_argument("--json", help="also write every row to this JSON file")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
@@ -153,19 +214,18 @@ def main(argv=None):
         print(json.dumps(child(args.child[0], int(args.child[1]), args.k, args.iters)))
         return 0
 
+    load = os.getloadavg()
     print(f"{N_USERS:,} users x {N_ITEMS:,} items (dense would be {N_USERS * N_ITEMS * 8 / 1e9:.0f} GB), "
-          f"k={args.k}, {args.iters} sweeps/epochs, biases; {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f}")
+          f"k={args.k}, {args.iters} sweeps/epochs; {os.cpu_count()} CPUs, load average {load[0]:.2f} at the start")
     print(f"every figure is the median of {args.repeats} runs, each in a fresh process")
-    print("peak RSS = ru_maxrss of a child process that generates the data and fits once; "
-          "fit peak = tracemalloc peak during the fit\n")
-    header = f"{'method':<6}  {'ratings':>10}  {'fit s':>7}  {'s/M/sweep':>9}  {'marginal':>9}  " \
+    print("s/sweep = (fit with --iters sweeps - fit with 1) / (iters - 1); fixed s = the rest of the fit; "
+          "peak RSS = the child's highest resident memory\n")
+    header = f"{'method':<6}  {'ratings':>10}  {'fit s':>7}  {'s/sweep':>8}  {'fixed s':>7}  {'s/M/sweep':>9}  " \
              f"{'peak RSS MB':>11}  {'fit peak MB':>11}  {'train RMSE':>10}"
     print(header)
     print("-" * len(header))
-    lines, rows = {}, []
+    rows = []
     for method in args.methods:
-        previous, points = None, []
         for n in sorted(args.sizes):
             runs = []
             for _ in range(args.repeats):  # each run in a fresh process; the median of each figure
@@ -178,36 +238,39 @@ def main(argv=None):
             if len(runs) < args.repeats:
                 continue
             r = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
-            per = r["seconds"] / (n / 1e6) / args.iters
-            marginal = "" if previous is None else \
-                f"{(r['seconds'] - previous[1]) / ((n - previous[0]) / 1e6) / args.iters:9.3f}"
-            previous = (n, r["seconds"])
-            points.append(previous)
             rows.append({"method": method, "ratings": n, "k": args.k, "sweeps": args.iters, **r})
-            print(f"{method:<6}  {n:>10,}  {r['seconds']:7.2f}  {per:9.3f}  {marginal:>9}  {r['maxrss_mb']:11.0f}  "
-                  f"{r['fit_peak_mb']:11.0f}  {r['train_rmse']:10.4f}", flush=True)
-            if method == "spark":
-                print(f"{'':<6}  {'':>10}  Spark: session start {r['start']:.1f} s, {r['per_sweep']:.2f} s per sweep "
-                      f"(from a 1-sweep fit), fixed cost of a fit {r['seconds'] - args.iters * r['per_sweep']:.1f} s",
-                      flush=True)
-        lines[method] = points
-    print("\ns/M/sweep: fit seconds per million ratings per sweep (ALS) or epoch (SGD); marginal: the same "
-          "for the ratings added since the previous size.")
-    print("Straight line through the points, seconds = a + b x (millions of ratings), least squares:")
-    for method, points in lines.items():
-        if len(points) < 3:
-            continue
-        n, t = np.array(points, dtype=float).T
-        b, a = np.polyfit(n / 1e6, t, 1)
-        worst = np.max(np.abs(t - (a + b * n / 1e6)) / t)
-        print(f"  {method}: a = {a:.2f} s, b = {b:.2f} s per million ratings; the farthest point is "
-              f"{100 * worst:.0f}% off the line")
-    print(f"(a is what a fit pays whatever the ratings: ALS solves one small system for each of the "
-          f"{N_USERS + N_ITEMS:,} users and items in every sweep.)")
+            print(f"{method:<6}  {n:>10,}  {r['seconds']:7.2f}  {r['per_sweep']:8.3f}  {r['fixed']:7.2f}  "
+                  f"{r['per_sweep'] / (n / 1e6):9.3f}  {r['maxrss_mb']:11.0f}  {r['fit_peak_mb']:11.0f}  "
+                  f"{r['train_rmse']:10.4f}" + (f"   (session start {r['start']:.1f} s)" if method == "spark" else ""),
+                  flush=True)
+    load_end = os.getloadavg()
+    print("\nStraight lines through the points, y = a + b x (millions of ratings), least squares:")
+    fits = {}
+    for method in args.methods:
+        for key, what in (("per_sweep", "s/sweep"), ("seconds", "fit s")):
+            got = line(rows, method, key)
+            if got is None:
+                continue
+            fits.setdefault(method, {})[key] = got
+            print(f"  {method:<6} {what:<7}: a = {got[0]:.3f} s, b = {got[1]:.3f} s per million ratings; "
+                  f"farthest point {100 * got[2]:.0f}% off the line")
+    cross = crossovers(rows, args.iters, max(args.sizes))
+    if cross:
+        def say(m):
+            if m is None:
+                return "never (its line grows at least as fast)"
+            where = "measured" if m <= cross["largest_measured"] else "extrapolated beyond the sizes measured"
+            return f"from about {m:.1f} million ratings ({where})"
+        print(f"\nSpark's ALS against mflab's ALS-WR (the same model), on this machine:")
+        print(f"  per sweep:                          {say(cross['per_sweep'])}")
+        print(f"  a whole fit of {args.iters} sweeps:            {say(cross['fit'])}")
+        print(f"  a whole fit plus the session start: {say(cross['fit_and_start'])}")
+    print(f"load average {load_end[0]:.2f} at the end")
     if args.json:
-        meta = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "users": N_USERS, "items": N_ITEMS}
+        meta = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "users": N_USERS, "items": N_ITEMS,
+                "load_start": round(load[0], 2), "load_end": round(load_end[0], 2), "repeats": args.repeats}
         with open(args.json, "w") as f:
-            json.dump({"machine": meta, "rows": rows}, f, indent=1)
+            json.dump({"machine": meta, "rows": rows, "lines": fits, "crossover": cross}, f, indent=1)
         print(f"rows written to {args.json}")
     return 0
 

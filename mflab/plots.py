@@ -230,7 +230,7 @@ def count_matrix(counts, *, row_labels=None, col_labels=None, ax=None, title="Co
     im = ax.imshow(C, cmap=cmap, aspect="auto")
     for (r, c), v in np.ndenumerate(C):
         if v:
-            dark = v > 0.6 * C.max()
+            dark = (v - C.min()) > 0.6 * (C.max() - C.min())
             ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=11, color="white" if dark else "black")
     if row_labels is not None:
         ax.set_yticks(range(C.shape[0]), row_labels)

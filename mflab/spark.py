@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -161,6 +162,23 @@ def to_factorization(model, train: Ratings) -> Factorization:
                                        history={}, method="spark-als", params=params)
 
 
+def top_items(recommendations, n_users: int, user_col: str = "user", item_col: str = "item") -> np.ndarray:
+    """``ALSModel.recommendForAllUsers(n)``'s answer as an (n_users, n) array of item indices.
+
+    Row u holds user u's n items, best first; a user missing from the answer (no training ratings)
+    gets a row of -1.
+    """
+    n_users = _checks.positive_int("n_users", n_users)
+    rows = recommendations.select(user_col, "recommendations").collect()
+    n = max((len(row[1]) for row in rows), default=0)
+    out = np.full((n_users, n), -1, dtype=np.int64)
+    for user, recs in rows:
+        if not 0 <= user < n_users:
+            raise ValueError(f"recommendations hold user {user}, outside 0..{n_users - 1}")
+        out[user, :len(recs)] = [rec[item_col] for rec in recs]
+    return out
+
+
 def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int) -> dict[str, np.ndarray]:
     """What Spark's blocked ALS moves per sweep, computed from the ratings alone.
 
@@ -185,21 +203,58 @@ def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int) -> d
     return {"ratings": counts, "shipped": shipped}
 
 
-def stages(spark, job_group: str) -> list[tuple[int, list[str]]]:
-    """The jobs Spark ran under ``job_group`` (set with ``sparkContext.setJobGroup``), in order,
-    each with the names of its stages (``"<operation> at <source file>"``; the line number Spark
-    appends is dropped, as it changes between Spark releases)."""
+def stages(spark, job_group: str) -> list[dict]:
+    """The jobs Spark ran under ``job_group`` (set with ``sparkContext.setJobGroup``), in order.
+
+    Each job is ``{"job": id, "ran": [...], "skipped": n}``: the names of the stages that ran, in
+    the order Spark created them (``"<operation> at <source file>"``; the line number Spark appends
+    is dropped, as it changes between releases), and how many stages were skipped because their
+    output was already computed by an earlier job (a shuffle's files are kept and reused).
+    """
     tracker = spark.sparkContext.statusTracker()
     out = []
     for job in sorted(tracker.getJobIdsForGroup(job_group)):
         info = tracker.getJobInfo(job)
         if info is None:
             continue
-        names = []
+        ran, skipped = [], 0
         for stage in sorted(info.stageIds):
             s = tracker.getStageInfo(stage)
-            if s is not None:
-                name, _, line = s.name.rpartition(":")
-                names.append(name if line.isdigit() else s.name)
-        out.append((job, names))
+            if s is None or s.numCompletedTasks == 0:  # skipped: never submitted
+                skipped += 1
+                continue
+            name, _, line = s.name.rpartition(":")
+            ran.append(name if line.isdigit() else s.name)
+        out.append({"job": job, "ran": ran, "skipped": skipped})
     return out
+
+
+_PLAN_NOISE = [
+    (re.compile(r"#\d+L?"), ""),  # expression ids: a new number for every query
+    (re.compile(r",? ?\[plan_id=\d+\]"), ""),
+    (re.compile(r"InMemoryFileIndex\(\d+ paths?\)\[[^\]]*?([^/\]]+)\]"), r"\1"),  # a path: its file name
+    (re.compile(r"CASE WHEN isnull\((\w+)\) THEN .*? ELSE \1 END AS \1"), r"\1"),  # "ids must not be null" checks
+]
+
+
+def plan(frame, *, width: int = 100) -> str:
+    """The physical plan Spark will run for ``frame`` (``frame.explain()``), made readable and stable.
+
+    Expression ids and plan ids (new numbers for every query) are dropped, a file's path is
+    shortened to its name, Spark's null checks on ids are shortened to the column, and each line
+    is cut at ``width`` characters.
+    """
+    import contextlib
+    import io
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        frame.explain()
+    lines = []
+    for line in text.getvalue().splitlines():
+        if not line.strip() or line.startswith("=="):
+            continue
+        for pattern, repl in _PLAN_NOISE:
+            line = pattern.sub(repl, line)
+        lines.append(line if len(line) <= width else line[:width - 3] + "...")
+    return "\n".join(lines)

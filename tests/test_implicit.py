@@ -45,6 +45,36 @@ def test_cg_converges_to_the_exact_solve(small):
     assert errors[0] > errors[1] > errors[2] and errors[3] < 1e-6  # CG is exact after k steps
 
 
+def test_compiled_parallel_cg_equals_the_plain_loop(small):
+    rng = np.random.default_rng(7)
+    g = small.by_user
+    Y, X0, w = rng.normal(size=(9, 3)), rng.normal(size=(12, 3)), 4.0 * g.value
+    YtY = Y.T @ Y + 0.1 * np.eye(3)
+    plain, compiled = X0.copy(), X0.copy()
+    implicit.cg_rows(np.arange(12), g.indptr, g.other, w + 1, w, Y, YtY, plain, 2)
+    implicit.compiled_cg_rows(rng.permutation(12), g.indptr, g.other, w + 1, w, Y, YtY, compiled, 2)
+    np.testing.assert_allclose(compiled, plain, atol=1e-12)
+    assert np.abs(plain - X0).max() > 0.01  # the rows did move
+
+
+def test_float32_als_is_float64_als_to_single_precision(small):
+    kw = dict(alpha=5.0, reg=0.1, epochs=5, seed=8)
+    single, double = implicit.als(small, 3, dtype="float32", **kw), implicit.als(small, 3, **kw)
+    assert single.params["dtype"] == "float32" and not np.array_equal(single.P, double.P)
+    for a, b in ((single.P, double.P), (single.Q, double.Q)):  # CG carries rounding from sweep to sweep
+        assert np.abs(a - b).max() < 1e-3 * np.abs(b).max()
+
+
+def test_given_starting_factors_replace_the_seed(small):
+    rng = np.random.default_rng(9)
+    init = (rng.normal(0, 0.1, (12, 3)), rng.normal(0, 0.1, (9, 3)))
+    als = [implicit.als(small, 3, alpha=5.0, epochs=2, init=init, seed=s) for s in (1, 2)]
+    np.testing.assert_array_equal(als[0].P, als[1].P)
+    barely_moved = implicit.bpr(small, 3, lr=1e-9, epochs=1, init=init, seed=1)  # BPR's seed samples
+    rated = small.user_counts() > 0
+    np.testing.assert_allclose(barely_moved.P[rated], init[0][rated], atol=1e-6)
+
+
 def test_the_full_loss_never_increases_over_exact_sweeps(small):
     kw = dict(alpha=5.0, reg=0.1, solver="exact", seed=4)
     values = [implicit.loss(implicit.als(small, 3, epochs=n, **kw), small, alpha=5.0, reg=0.1) for n in range(1, 8)]
@@ -96,7 +126,8 @@ def planted(seed=6):
 
 
 @pytest.mark.parametrize("fit", [lambda t: implicit.als(t, 4, alpha=10.0, reg=0.1, epochs=10, seed=0),
-                                 lambda t: implicit.bpr(t, 4, lr=0.05, epochs=40, seed=0)])
+                                 lambda t: implicit.bpr(t, 4, lr=0.05, epochs=40, seed=0),
+                                 lambda t: implicit.bpr(t, 4, lr=0.05, epochs=40, seed=0, negatives="popularity")])
 def test_both_models_rank_held_out_positives_far_above_random(fit):
     train, test = planted()
     m = fit(train)
@@ -130,6 +161,8 @@ def test_compiled_bpr_equals_the_plain_loop():
     (lambda t: implicit.als(Ratings([0], [0], [-1.0], 1, 1), 2), "interactions must be >= 0"),
     (lambda t: implicit.bpr(t, 2, lr=-1), "lr must be > 0"),
     (lambda t: implicit.bpr(t.to_dense(), 2), "must be an mflab.Ratings"),
+    (lambda t: implicit.bpr(t, 2, negatives="zipf"), "negatives must be 'uniform'"),
+    (lambda t: implicit.als(t, 2, dtype="int8"), "dtype must be 'float64' or 'float32'"),
 ])
 def test_bad_input_is_refused(small, call, words):
     with pytest.raises((ValueError, TypeError), match=words):
