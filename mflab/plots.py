@@ -269,9 +269,11 @@ def label_points(ax, X2, texts, *, priority=None, fontsize=10):
     if len(texts) != len(X2):
         raise ValueError(f"texts must have one entry per point; got {len(texts)} for {len(X2)} points")
     order = np.arange(len(X2)) if priority is None else np.argsort(-np.asarray(priority), kind="stable")
-    # Fix the view first: autoscaling is lazy, and boxes measured before it would move afterwards.
+    # Settle the view first (autoscaling and the aspect are applied lazily, at draw time), so the
+    # boxes are measured where they will be drawn; labels do not move the data limits. Call this
+    # after the last scatter.
     ax.autoscale_view()
-    ax.set(xlim=ax.get_xlim(), ylim=ax.get_ylim())
+    ax.apply_aspect()
     canvas = ax.figure.canvas
     if not hasattr(canvas, "get_renderer"):  # a bare Figure (as the demo app draws): measure with Agg
         from matplotlib.backends.backend_agg import FigureCanvasAgg
