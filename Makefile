@@ -61,7 +61,13 @@ lab: setup
 	@echo "==> starting JupyterLab on notebooks/ (Ctrl-C to stop)"
 	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab $(NB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: unit unit-nonumba notebooks-test
+# The three parts run two at a time (the notebooks, the longest, beside the two unit runs), which
+# keeps a fresh `make test` well under ten minutes on two cores; each part's output is printed in
+# one piece when it ends. TEST_JOBS=1 runs them one after another.
+TEST_JOBS ?= 2
+test: setup
+	@echo "==> the notebooks under nbval, beside the unit tests and then the no-numba unit tests ($(TEST_JOBS) at a time)"
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target notebooks-test unit unit-nonumba
 	@echo "==> all tests passed"
 
 # Unit tests draw figures without a display.
