@@ -79,7 +79,7 @@ def _vm_hwm_mb(pid: int) -> float:
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    return float("nan")
+    raise RuntimeError(f"/proc/{pid}/status has no VmHWM line: cannot measure the process's peak memory")
 
 
 SPARK_REG = 0.05  # Spark's regParam, and als-wr's reg: the same count-scaled ridge
@@ -87,7 +87,9 @@ SPARK_REG = 0.05  # Spark's regParam, and als-wr's reg: the same count-scaled ri
 
 def _per_sweep(one: float, full: float, iters: int) -> tuple[float, float]:
     """(seconds per extra sweep, fixed seconds of a fit) from a 1-sweep and an ``iters``-sweep fit."""
-    per = (full - one) / (iters - 1) if iters > 1 else float("nan")
+    if iters < 2:
+        raise ValueError(f"--iters must be at least 2 to tell a sweep's cost from a fit's fixed cost; got {iters}")
+    per = (full - one) / (iters - 1)
     return per, full - iters * per
 
 
@@ -126,7 +128,7 @@ def spark_child(n_ratings: int, k: int, iters: int) -> dict:
         spark.stop()
     per_sweep, fixed = _per_sweep(one, seconds, iters)
     return {"seconds": seconds, "per_sweep": per_sweep, "fixed": fixed, "start": started,
-            "fit_peak_mb": float("nan"),
+            "fit_peak_mb": None,  # tracemalloc sees Python's heap, not the JVM's: only maxrss_mb counts
             "maxrss_mb": jvm + resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "train_rmse": float(err)}
 
@@ -237,10 +239,12 @@ def main(argv=None):
                 runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             if len(runs) < args.repeats:
                 continue
-            r = {key: float(np.median([run[key] for run in runs])) for key in runs[0]}
+            r = {key: None if runs[0][key] is None else float(np.median([run[key] for run in runs]))
+                 for key in runs[0]}
             rows.append({"method": method, "ratings": n, "k": args.k, "sweeps": args.iters, **r})
             print(f"{method:<6}  {n:>10,}  {r['seconds']:7.2f}  {r['per_sweep']:8.3f}  {r['fixed']:7.2f}  "
-                  f"{r['per_sweep'] / (n / 1e6):9.3f}  {r['maxrss_mb']:11.0f}  {r['fit_peak_mb']:11.0f}  "
+                  f"{r['per_sweep'] / (n / 1e6):9.3f}  {r['maxrss_mb']:11.0f}  "
+                  f"{'n/a' if r['fit_peak_mb'] is None else format(r['fit_peak_mb'], '.0f'):>11}  "
                   f"{r['train_rmse']:10.4f}" + (f"   (session start {r['start']:.1f} s)" if method == "spark" else ""),
                   flush=True)
     load_end = os.getloadavg()
@@ -270,7 +274,8 @@ def main(argv=None):
         meta = {"cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "users": N_USERS, "items": N_ITEMS,
                 "load_start": round(load[0], 2), "load_end": round(load_end[0], 2), "repeats": args.repeats}
         with open(args.json, "w") as f:
-            json.dump({"machine": meta, "rows": rows, "lines": fits, "crossover": cross}, f, indent=1)
+            json.dump({"machine": meta, "rows": rows, "lines": fits, "crossover": cross}, f, indent=1,
+                      allow_nan=False)  # strict JSON: a measurement that does not exist is null
         print(f"rows written to {args.json}")
     return 0
 
