@@ -6,7 +6,7 @@ Every model is fitted by a module's ``fit`` and returned as a :class:`Factorizat
     model = als.fit(train, k=3, reg=0.1, epochs=60, biases=False, seed=rng)
     model.rmse(test)
 """
-from . import als, baseline, bayes, checks, coldstart, datasets, metrics, recommend, sgd, splits, svd
+from . import als, baseline, bayes, checks, coldstart, datasets, metrics, recommend, ridge, sgd, splits, svd
 from .factorization import ColdStartError, Factorization
 from .ratings import Ratings
 from .show import show

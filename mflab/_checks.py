@@ -90,35 +90,6 @@ def initial_factors(train, k: int, init, init_scale: float, seed):
     return P, Q
 
 
-def ratings(name: str, value):
-    """Check that ``value`` is a :class:`mflab.Ratings` and return it."""
-    from .ratings import Ratings
-
-    if not isinstance(value, Ratings):
-        hint = ""
-        if isinstance(value, np.ndarray):
-            hint = " (for a dense matrix with NaN for unrated cells, use mflab.Ratings.from_dense(R))"
-        elif type(value).__name__ == "DataFrame":
-            hint = " (for a DataFrame, use mflab.Ratings.from_frame(df, user=..., item=..., rating=...))"
-        raise TypeError(f"{name} must be an mflab.Ratings; got {type(value).__name__}{hint}")
-    if len(value) == 0:
-        raise ValueError(f"{name} holds no ratings; a model needs at least one observed rating")
-    return value
-
-
-def same_shape(name: str, other, train) -> None:
-    """A test set must index the same users and items as the training set it is compared with."""
-    if other is None:
-        return
-    ratings(name, other)
-    if other.n_users > train.n_users or other.n_items > train.n_items:
-        raise ValueError(
-            f"{name} has shape {other.n_users} users x {other.n_items} items but the training set "
-            f"has {train.n_users} x {train.n_items}; build both from one index (a split of one "
-            f"Ratings, or Ratings.from_frame with the same users= and items=)"
-        )
-
-
 def boolean(name: str, value) -> bool:
     """``value`` if it is a bool (numpy's bool too); anything else, 0 and 1 included, is refused."""
     if isinstance(value, (bool, np.bool_)):

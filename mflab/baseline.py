@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _checks
 from .factorization import Factorization
+from .ratings import require_ratings
 
 
 def fit(train, *, reg_user: float = 0.0, reg_item: float = 0.0) -> Factorization:
@@ -24,7 +25,7 @@ def fit(train, *, reg_user: float = 0.0, reg_item: float = 0.0) -> Factorization
 
     A user or item without training ratings gets bias 0.
     """
-    _checks.ratings("train", train)
+    require_ratings("train", train)
     reg_user = _checks.nonnegative("reg_user", reg_user)
     reg_item = _checks.nonnegative("reg_item", reg_item)
     mu = train.mean()

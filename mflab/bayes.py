@@ -18,7 +18,7 @@ redraws the hyperparameters. Predictions average ``mu + b_u + b_i + p_u . q_i`` 
 after ``burn_in``: the posterior mean, whose spread across draws says how sure the model is.
 
 The sweep is batched like ALS (no Python loop over users): rows are grouped by rating count
-(``als._Batches``) and every row of a batch is solved and drawn at once.
+(``ridge.Batches``) and every row of a batch is solved and drawn at once.
 """
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ import numpy as np
 
 from . import _checks, _history
 from ._progress import Progress
-from .als import _Batches
+from .ridge import Batches
 from .factorization import Factorization
+from .ratings import require_ratings, require_same_index
 
 
 def sample_user(Z_u, y_u, prior_mean, prior_precision, noise_precision, rng=None):
@@ -131,7 +132,7 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
     average over all draws since burn-in (the first ``burn_in`` entries: of the current draw).
     Users and items without training ratings keep zero factors and bias.
     """
-    _checks.ratings("train", train)
+    require_ratings("train", train)
     k = _checks.positive_int("k", k)
     samples = _checks.positive_int("samples", samples)
     burn_in = _checks.positive_int("burn_in", burn_in, minimum=0)
@@ -143,7 +144,7 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
     biases = _checks.boolean("biases", biases)
     keep = _checks.positive_int("keep", keep)
     init_scale = _checks.positive("init_scale", init_scale)
-    _checks.same_shape("test", test, train)
+    require_same_index("test", test, train)
     rng = _checks.generator(seed)
     P, Q = _checks.initial_factors(train, k, None, init_scale, rng)
     mu = train.mean() if biases else 0.0
@@ -151,7 +152,7 @@ def fit(train, k: int, *, samples: int = 100, burn_in: int = 20, noise_precision
     X_i = np.column_stack([np.zeros(train.n_items), Q]) if biases else Q
     by_user, by_item = train.by_user, train.by_item
     d = X_u.shape[1]
-    user_rows, item_rows = _Batches(by_user, d), _Batches(by_item, d)
+    user_rows, item_rows = Batches(by_user, d), Batches(by_item, d)
     rated_u, rated_i = by_user.counts() > 0, by_item.counts() > 0
     beta = 2.0 if noise_precision is None else noise_precision
     kept_sweeps = set(np.linspace(burn_in, samples - 1, min(keep, samples - burn_in)).round().astype(int).tolist())

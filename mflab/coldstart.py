@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import _checks, metrics
 from .recommend import _top, fold_in
+from .ratings import require_ratings
 
 FOLD_IN = "fold-in"
 
@@ -29,7 +30,7 @@ def hold_out_users(ratings, *n_users: int, seed):
     rating (``als.fit`` and ``sgd.fit`` give such a user zero factors and a zero bias).
     ``hold_out_users(R, 150, 250, seed=0)`` makes validation and evaluation users in one draw.
     """
-    _checks.ratings("ratings", ratings)
+    require_ratings("ratings", ratings)
     if not n_users:
         raise ValueError("give at least one number of users to hold out, e.g. hold_out_users(R, 200, seed=0)")
     sizes = [_checks.positive_int("n_users", n) for n in n_users]
@@ -75,7 +76,7 @@ def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float, reg_bias: fl
     the top-k list, the squared-error sum and count, and the user's precision (NaN with no
     relevant item).
     """
-    _checks.ratings("held", held)
+    require_ratings("held", held)
     if held.shape != model.shape:
         raise ValueError(f"held must have the model's shape {model.shape}; got {held.shape}")
     if fallback_name == FOLD_IN:

@@ -15,6 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import _checks
+from .ratings import require_ratings
 
 
 # predict gathers at most this many factor entries per side at once (2**22 doubles: 32 MB)
@@ -165,7 +166,7 @@ class Factorization:
 
     def predict_ratings(self, ratings, *, clip=False) -> np.ndarray:
         """Predictions for every (user, item) of a :class:`mflab.Ratings`, aligned with ``ratings.value``."""
-        _checks.ratings("ratings", ratings)
+        require_ratings("ratings", ratings)
         return self.predict(ratings.user, ratings.item, clip=clip)
 
     def rmse(self, ratings, *, clip=False) -> float:

@@ -38,8 +38,9 @@ except ImportError:
 from . import _checks
 from ._numba import njit
 from ._progress import Progress
-from .als import _Batches
+from .ridge import Batches
 from .factorization import Factorization
+from .ratings import require_ratings
 
 
 def solve_user(Y, YtY, items, confidence, reg):
@@ -120,7 +121,7 @@ compiled_cg_rows = njit(parallel=True, fastmath={"reassoc"})(cg_rows)
 
 
 def _solve_side(rows, grouped, Y, weights, reg, current, solver, cg_steps):
-    """Every row's solve against the fixed side ``Y``: exact (``rows`` is a ``_Batches``: batched,
+    """Every row's solve against the fixed side ``Y``: exact (``rows`` is a ``Batches``: batched,
     readable), or ``cg_steps`` of CG from ``current`` (:func:`cg_rows`, compiled; ``rows`` the row
     ids, shuffled). ``weights`` are the ratings' ``c - 1``."""
     k = Y.shape[1]
@@ -153,7 +154,7 @@ def als(interactions, k: int, *, reg: float = 0.01, alpha: float = 40.0, epochs:
     default): about twice as fast, with rounding errors near 1e-7 (relative) instead of 1e-16.
     ``history["loss"]`` is not recorded (it needs every cell); use :func:`loss` on small data.
     """
-    _checks.ratings("interactions", interactions)
+    require_ratings("interactions", interactions)
     k = _checks.positive_int("k", k)
     reg = _checks.positive("reg", reg)
     alpha = _checks.nonnegative("alpha", alpha)
@@ -174,7 +175,7 @@ def als(interactions, k: int, *, reg: float = 0.01, alpha: float = 40.0, epochs:
     # the exact solver works on batches of rows with similar counts; CG goes row by row, shuffled
     # (the order changes no result) because popular items come first and would load one thread
     if solver == "exact":
-        user_rows, item_rows = _Batches(by_user, k), _Batches(by_item, k)
+        user_rows, item_rows = Batches(by_user, k), Batches(by_item, k)
     else:
         shuffle = np.random.default_rng(0)
         user_rows, item_rows = shuffle.permutation(len(by_user)), shuffle.permutation(len(by_item))
@@ -237,7 +238,7 @@ def bpr(interactions, k: int, *, lr: float = 0.05, reg: float = 0.01, epochs: in
     Returns scores ``b_i + p_u . q_i`` as a Factorization (``item_bias`` = b);
     ``history["used"]``: the triples used per epoch.
     """
-    _checks.ratings("interactions", interactions)
+    require_ratings("interactions", interactions)
     k = _checks.positive_int("k", k)
     lr = _checks.positive("lr", lr)
     reg = _checks.nonnegative("reg", reg)

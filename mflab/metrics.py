@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
+from .ratings import require_ratings
 
 
 def _pair(y_true, y_pred):
@@ -165,7 +166,7 @@ def ranking_metrics(model, test, *, k: int = 10, exclude=None, threshold: float 
     (``threshold=None``: every test item is relevant, as for implicit feedback). A threshold above
     every test rating is refused, so at least one user is scored (never a misleading 0 over none).
     """
-    _checks.ratings("test", test)
+    require_ratings("test", test)
     k = _checks.positive_int("k", k)
     from .recommend import top_n
 

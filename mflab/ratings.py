@@ -228,6 +228,34 @@ class Ratings:
         return self.by_item[i]
 
 
+# ----------------------------------------------------------------- argument checks
+def require_ratings(name: str, value) -> "Ratings":
+    """Check that ``value`` is a :class:`mflab.Ratings` and return it."""
+    if not isinstance(value, Ratings):
+        hint = ""
+        if isinstance(value, np.ndarray):
+            hint = " (for a dense matrix with NaN for unrated cells, use mflab.Ratings.from_dense(R))"
+        elif type(value).__name__ == "DataFrame":
+            hint = " (for a DataFrame, use mflab.Ratings.from_frame(df, user=..., item=..., rating=...))"
+        raise TypeError(f"{name} must be an mflab.Ratings; got {type(value).__name__}{hint}")
+    if len(value) == 0:
+        raise ValueError(f"{name} holds no ratings; a model needs at least one observed rating")
+    return value
+
+
+def require_same_index(name: str, other, train) -> None:
+    """A test set must index the same users and items as the training set it is compared with."""
+    if other is None:
+        return
+    require_ratings(name, other)
+    if other.n_users > train.n_users or other.n_items > train.n_items:
+        raise ValueError(
+            f"{name} has shape {other.n_users} users x {other.n_items} items but the training set "
+            f"has {train.n_users} x {train.n_items}; build both from one index (a split of one "
+            f"Ratings, or Ratings.from_frame with the same users= and items=)"
+        )
+
+
 class Grouped:
     """The ratings sorted by one key (user or item), with ``indptr`` offsets: the CSR layout.
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _checks
+from .ratings import require_ratings
 
 
 def _frame(model_or_train, items, score_name, scores, extra=None) -> pd.DataFrame:
@@ -27,7 +28,7 @@ def _frame(model_or_train, items, score_name, scores, extra=None) -> pd.DataFram
 def popularity_scores(train, *, by: str = "rating", damping: float = 10.0) -> np.ndarray:
     """One popularity score per item: the damped mean rating (``by="rating"``) or the number of
     ratings (``by="count"``, the ranking for implicit feedback, where a rating is an interaction)."""
-    _checks.ratings("train", train)
+    require_ratings("train", train)
     damping = _checks.nonnegative("damping", damping)
     count = train.item_counts()
     if by == "count":
@@ -76,7 +77,7 @@ def top_n(model, user: int, n: int = 10, *, exclude=None, fallback=None, min_rat
     if fallback not in (None, "popular"):
         raise ValueError(f"fallback must be None or 'popular'; got {fallback!r}")
     if exclude is not None:
-        _checks.ratings("exclude", exclude)
+        require_ratings("exclude", exclude)
     if isinstance(user, bool) or not isinstance(user, (int, np.integer)):
         raise TypeError(f"user must be an integer index; got {user!r}")
     if fallback == "popular":

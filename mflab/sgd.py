@@ -26,6 +26,7 @@ from . import _checks, _history
 from ._numba import njit
 from ._progress import Progress
 from .factorization import Factorization
+from .ratings import require_ratings, require_same_index
 
 
 class DivergenceError(ValueError):
@@ -74,7 +75,7 @@ def objective(model, train, *, reg: float, reg_bias: float | None = None) -> flo
 
     the per-rating penalties of the module docstring summed (user u appears in n_u ratings).
     """
-    _checks.ratings("train", train)
+    require_ratings("train", train)
     reg = _checks.nonnegative("reg", reg)
     reg_bias = reg if reg_bias is None else _checks.nonnegative("reg_bias", reg_bias)
     e = train.value - model.predict(train.user, train.item)
@@ -113,7 +114,7 @@ def fit(train, k: int, *, lr: float = 0.005, reg: float = 0.02, reg_bias: float 
     ``compiled=False`` runs the plain-Python loop (slow; for teaching and tests).
     A loss that becomes infinite or NaN raises :class:`DivergenceError` naming ``lr``.
     """
-    _checks.ratings("train", train)
+    require_ratings("train", train)
     k = _checks.positive_int("k", k)
     lr = _checks.positive("lr", lr)
     reg = _checks.nonnegative("reg", reg)
@@ -123,7 +124,7 @@ def fit(train, k: int, *, lr: float = 0.005, reg: float = 0.02, reg_bias: float 
     shuffle = _checks.boolean("shuffle", shuffle)
     compiled = _checks.boolean("compiled", compiled)
     init_scale = _checks.positive("init_scale", init_scale)
-    _checks.same_shape("test", test, train)
+    require_same_index("test", test, train)
     rng = _checks.generator(seed)
     P, Q = _checks.initial_factors(train, k, init, init_scale, rng)
     mu = train.mean() if biases else 0.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
+from .ratings import require_ratings
 
 
 def _fraction(test_frac):
@@ -48,7 +49,7 @@ def _timestamps(timestamps, n):
 
 def random_split(ratings, test_frac: float = 0.2, *, seed=None):
     """``(train, test)`` with ``int(test_frac * n)`` random ratings in test."""
-    _checks.ratings("ratings", ratings)
+    require_ratings("ratings", ratings)
     test_frac = _fraction(test_frac)
     rng = _checks.generator(seed)
     perm = rng.permutation(len(ratings))
@@ -60,7 +61,7 @@ def per_user_split(ratings, test_frac: float = 0.2, *, seed=None):
 
     Every user keeps at least one training rating (a user with one rating stays whole in train).
     """
-    _checks.ratings("ratings", ratings)
+    require_ratings("ratings", ratings)
     test_frac = _fraction(test_frac)
     rng = _checks.generator(seed)
     test_rows = []
@@ -77,7 +78,7 @@ def leave_one_out(ratings, *, timestamps=None, seed=None):
 
     With ``timestamps`` (aligned with the ratings) the latest rating is held out, else a random one.
     """
-    _checks.ratings("ratings", ratings)
+    require_ratings("ratings", ratings)
     rng = _checks.generator(seed)
     if timestamps is not None:
         timestamps = _timestamps(timestamps, len(ratings))
@@ -93,7 +94,7 @@ def leave_one_out(ratings, *, timestamps=None, seed=None):
 
 def temporal_split(ratings, timestamps, test_frac: float = 0.2):
     """``(train, test)``: the latest ``test_frac`` of ratings (by ``timestamps``) form the test set."""
-    _checks.ratings("ratings", ratings)
+    require_ratings("ratings", ratings)
     test_frac = _fraction(test_frac)
     timestamps = _timestamps(timestamps, len(ratings))
     order = np.argsort(timestamps, kind="stable")
@@ -106,7 +107,7 @@ def leave_last_out(ratings, timestamps):
 
     Users with a single rating stay whole in train. Ties in time go to the later row.
     """
-    _checks.ratings("ratings", ratings)
+    require_ratings("ratings", ratings)
     timestamps = _timestamps(timestamps, len(ratings))
     grouped = ratings.by_user
     test_rows = []

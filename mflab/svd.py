@@ -19,6 +19,7 @@ import numpy as np
 from . import _checks
 from . import baseline as _baseline
 from .factorization import Factorization
+from .ratings import require_ratings
 
 
 def fit(train, k: int, *, baseline: Factorization | None = None, force: bool = False) -> Factorization:
@@ -28,7 +29,7 @@ def fit(train, k: int, *, baseline: Factorization | None = None, force: bool = F
     as 0). The singular values are in ``model.info["singular_values"]`` (all of them, not only k).
     Refused above ``mflab._checks.DENSE_CELL_LIMIT`` cells unless ``force=True``.
     """
-    _checks.ratings("train", train)
+    require_ratings("train", train)
     k = _checks.positive_int("k", k)
     if k > min(train.shape):
         raise ValueError(f"k must be at most min(n_users, n_items) = {min(train.shape)}; got {k}")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mflab import Ratings, als, bayes, datasets
-from mflab.als import _Batches
+from mflab.ridge import Batches
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def test_a_noiseless_sweep_with_fixed_hyperparameters_is_an_als_sweep(data):
     P, Q = rng.normal(size=(data.n_users, k)), rng.normal(size=(data.n_items, k))
     zero, prior = np.zeros(k), tau * np.eye(k)
     g_u, g_i = data.by_user, data.by_item
-    P_b = bayes.sample_all(_Batches(g_u, k), Q, g_u.value, zero, prior, alpha, P, None)
-    Q_b = bayes.sample_all(_Batches(g_i, k), P_b, g_i.value, zero, prior, alpha, Q, None)
+    P_b = bayes.sample_all(Batches(g_u, k), Q, g_u.value, zero, prior, alpha, P, None)
+    Q_b = bayes.sample_all(Batches(g_i, k), P_b, g_i.value, zero, prior, alpha, Q, None)
     P_a = als.solve_all(g_u, Q, g_u.value, tau / alpha, P)
     Q_a = als.solve_all(g_i, P_a, g_i.value, tau / alpha, Q)
     np.testing.assert_allclose(P_b, P_a, atol=1e-10)
@@ -34,7 +34,7 @@ def test_the_batched_posterior_means_are_the_readable_per_user_ones(data):
     rng = np.random.default_rng(2)
     Q = rng.normal(size=(data.n_items, k))
     m, Lam = rng.normal(size=k), np.eye(k) * 0.5 + 0.1
-    got = bayes.sample_all(_Batches(data.by_user, k), Q, data.by_user.value, m, Lam, 1.5,
+    got = bayes.sample_all(Batches(data.by_user, k), Q, data.by_user.value, m, Lam, 1.5,
                            np.zeros((data.n_users, k)), None)
     for u in range(data.n_users):
         items, values = data.user_items(u)

@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from mflab import Ratings, als, bayes, sgd
+from mflab import Ratings, als, bayes, ridge, sgd
 
 
 from _reference import stacked_ridge
@@ -25,7 +25,7 @@ def uneven():
 def test_batched_solver_equals_per_row_ridge(uneven, monkeypatch):
     # small batches force several batches per width class; k = 40 makes wide rows go in column
     # chunks and rows with fewer than 40 ratings take the w x w (dual) route
-    monkeypatch.setattr(als, "_BATCH_FLOATS", 20_000)
+    monkeypatch.setattr(ridge, "_BATCH_FLOATS", 20_000)
     rng = np.random.default_rng(3)
     k = 40
     Q = rng.normal(size=(uneven.n_items, k))
