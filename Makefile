@@ -20,27 +20,34 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Extra arguments for Voila, e.g. make demo VOILA_ARGS="--no-browser --port 8877". Voila has no
 # root check (and no --allow-root option), so it needs no ROOT_FLAG.
 VOILA_ARGS ?=
-DEMO_NB := $(NB_DIR)/10_rate_and_recommend.ipynb
-# Where `make student` and `make slides` write (both ignored by git).
+# The lesson whose cells tagged demo-app make up the live app (found by its tag, not its number).
+DEMO_NB ?= $(firstword $(shell grep -l '"demo-app"' $(NOTEBOOKS) /dev/null 2>/dev/null))
+# Where `make workspace`, `make student` and `make slides` write (all ignored by git).
+WORKSPACE_DIR ?= workspace
 STUDENT_DIR ?= student
 SLIDES_DIR ?= slides
+# make student ANSWERS=click keeps the concept-check answers behind a click (default: removed).
+ANSWERS ?=
 
-.PHONY: help setup lab test unit unit-nonumba notebooks-test notebooks bench student slides demo data \
-	clean distclean
+.PHONY: help setup lab lab-key workspace test unit unit-nonumba notebooks-test notebooks bench student slides \
+	demo data clean distclean
 
 help:
-	@echo "make lab        set up .venv, then start JupyterLab on notebooks/"
+	@echo "make lab        set up .venv and your workspace/ (make workspace), then start JupyterLab on it"
+	@echo "make workspace  add the lessons missing from workspace/ (your own copies: no solutions, check answers"
+	@echo "                behind a click); a lesson already there is never overwritten"
 	@echo "make test       set up .venv, then run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (store fresh outputs)"
 	@echo "make bench      run the benchmarks in bench/ (in their own venv, bench/.venv, with Surprise)"
 	@echo "make data       check data/ml-100k against its sha256 sums; fetch it if missing or damaged"
 	@echo "                (make data FROM=path/to/ml-100k.zip installs a local copy of the archive)"
 	@echo "For instructors (see INSTRUCTORS.md):"
-	@echo "make student    write student copies to $(STUDENT_DIR)/: every solution and concept-check answer"
-	@echo "                removed (a 'your answer' cell in its place), outputs cleared, mflab.checks calls"
-	@echo "                kept. The lessons in $(NB_DIR)/ themselves are the answer key."
-	@echo "make slides     write one reveal.js deck per lesson and an index page to $(SLIDES_DIR)/ (offline)"
-	@echo "make demo       serve lesson 10's rate-and-recommend app with Voila, for the projector"
+	@echo "make lab-key    start JupyterLab on the answer key, $(NB_DIR)/ (solutions, check answers, speaker notes)"
+	@echo "make student    write student copies to $(STUDENT_DIR)/ (rewritten each time): no solution, no speaker"
+	@echo "                notes, no concept-check answer (ANSWERS=click keeps them behind a click), outputs"
+	@echo "                cleared, mflab.checks calls kept, and a README.md with the lessons and the notation"
+	@echo "make slides     write one lecture deck per lesson and an index page to $(SLIDES_DIR)/ (offline)"
+	@echo "make demo       serve the rate-and-recommend app (the lesson's demo-app cells) with Voila, for the projector"
 	@echo "                (make demo VOILA_ARGS=\"--no-browser --port 8877\")"
 	@echo "make clean      remove caches and build files; make distclean also removes .venv"
 
@@ -55,11 +62,26 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 setup: $(STAMP)
 
+# The student's workspace (mflab/course/views.py): the lessons without solutions or speaker notes,
+# concept-check answers behind a click, outputs cleared, and a README.md with the lesson table and
+# the notation table that the lessons link to. Created when absent; lessons missing from it are
+# added; a file already there is never overwritten. Running and saving there never touches notebooks/.
+workspace: setup
+	$(BIN)/python -m mflab.course.views workspace $(NB_DIR) $(WORKSPACE_DIR)
+
 # The kernel is the venv's own python: ipykernel installs a "python3" kernelspec inside .venv, and
 # JUPYTER_PREFER_ENV_PATH=1 makes it win over any user-wide or system-wide "python3" kernelspec.
-lab: setup
-	@echo "==> starting JupyterLab on notebooks/ (Ctrl-C to stop)"
-	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab $(NB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
+lab: workspace
+	@echo "==> starting JupyterLab on $(WORKSPACE_DIR)/, your own copies of the lessons (Ctrl-C to stop)"
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab $(WORKSPACE_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
+
+# The answer key, for instructors: the lessons themselves, served from the repository root so that
+# their links to ../README.md work. Saving a lesson here rewrites the outputs nbval compares (git diff
+# shows it, git checkout -- $(NB_DIR)/ undoes it).
+lab-key: setup
+	@echo "==> starting JupyterLab on the answer key, $(NB_DIR)/ (Ctrl-C to stop); a save rewrites its stored outputs"
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.default_url=/lab/tree/$(NB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
 # The three parts run two at a time (the notebooks, the longest, beside the two unit runs), which
 # keeps a fresh `make test` well under ten minutes on two cores; each part's output is printed in
@@ -129,22 +151,25 @@ FROM ?=
 data: setup
 	$(BIN)/python -m mflab.datasets.fetch $(if $(FROM),--from "$(FROM)",)
 
-# Student copies (mflab/student.py): every cell tagged "solution" removed, one "your answer" cell in
-# place of each run of them, outputs cleared; tests/test_student.py runs this target. It overwrites
-# the copies in $(STUDENT_DIR)/, so hand them out before students write in them.
+# Student copies to hand out (mflab/course/views.py, the workspace's code): every cell tagged
+# "solution" removed, one "your answer" cell in place of each run of them, no speaker notes, outputs
+# cleared; tests/test_student.py runs this target. It overwrites the copies in $(STUDENT_DIR)/, so
+# hand them out before students write in them.
 student: setup
-	$(BIN)/python -m mflab.student $(NB_DIR) $(STUDENT_DIR)
+	$(BIN)/python -m mflab.course.views student $(NB_DIR) $(STUDENT_DIR) $(if $(ANSWERS),--answers $(ANSWERS),)
 
-# Slide decks (mflab/slides.py): nbconvert's reveal.js export with reveal.js and KaTeX from the venv,
-# so the decks open from disk with no network.
+# Lecture decks (mflab/course/slides.py): a title and one formula, figure, table or question per
+# slide, the prose in the speaker notes; reveal.js and MathJax 3 copied from the venv, so the decks
+# open from disk with no network.
 slides: setup
-	$(BIN)/python -m mflab.slides --out $(SLIDES_DIR) $(NOTEBOOKS)
+	$(BIN)/python -m mflab.course.slides --out $(SLIDES_DIR) $(NOTEBOOKS)
 
-# Lesson 10 as a web app. Voila shows every cell of the notebook it serves, hidden answers too, so it
-# serves a page made of lesson 10's cells tagged demo-app (mflab.demo.app_page: the model and the
-# app) written to $(DEMO_DIR)/. The kernel is the venv's, as for `make lab`.
+# The live app as a web page. Voila shows every cell of the notebook it serves, hidden answers too,
+# so it serves a page made of the lesson's cells tagged demo-app (mflab.demo.app_page: the model and
+# the app) written to $(DEMO_DIR)/. The kernel is the venv's, as for `make lab`.
 DEMO_DIR := build/demo
 demo: setup
+	@test -n "$(DEMO_NB)" || { echo "no lesson in $(NB_DIR)/ has cells tagged demo-app"; exit 1; }
 	$(BIN)/python -m mflab.demo $(DEMO_NB) $(DEMO_DIR)
 	@echo "==> serving the app of $(DEMO_NB) with Voila (Ctrl-C to stop); the page is ready once the model is fitted"
 	env -u MPLBACKEND JUPYTER_PREFER_ENV_PATH=1 $(BIN)/voila $(DEMO_DIR)/$(notdir $(DEMO_NB)) $(VOILA_ARGS)

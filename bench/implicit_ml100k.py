@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 import mflab
-from mflab import Factorization, Ratings, implicit, metrics, recommend, splits
+from mflab import Factorization, Ratings, baseline, implicit, metrics, splits
 
 K, REG, ALPHA, ALS_ITERS = 64, 0.01, 40.0, 15
 BPR = dict(lr=0.05, reg=0.01, epochs=100)
@@ -46,12 +46,12 @@ def starts(train, name, seed):
     """The starting (users, items) factors both libraries get for one seed, drawn as the library does."""
     rng = np.random.default_rng(seed)
     if name == "als":
-        X0, Y0 = rng.random((train.n_users, K)) * 0.01, rng.random((train.n_items, K)) * 0.01
+        P0, Q0 = rng.random((train.n_users, K)) * 0.01, rng.random((train.n_items, K)) * 0.01
     else:
-        X0, Y0 = (rng.random((train.n_users, K)) - 0.5) / K, (rng.random((train.n_items, K)) - 0.5) / K
-    X0[train.user_counts() == 0] = 0.0
-    Y0[train.item_counts() == 0] = 0.0
-    return X0, Y0
+        P0, Q0 = (rng.random((train.n_users, K)) - 0.5) / K, (rng.random((train.n_items, K)) - 0.5) / K
+    P0[train.user_counts() == 0] = 0.0
+    Q0[train.item_counts() == 0] = 0.0
+    return P0, Q0
 
 
 def reference(train, name, init, dtype, seed):
@@ -62,12 +62,12 @@ def reference(train, name, init, dtype, seed):
         from threadpoolctl import threadpool_limits
     except ImportError:
         return None, 0.0
-    X0, Y0 = init
+    P0, Q0 = init
     if name == "als":
         confidence = csr_matrix((1 + ALPHA * train.value, (train.user, train.item)), shape=train.shape)
         model = lib.cpu.als.AlternatingLeastSquares(factors=K, regularization=REG, alpha=1.0,
                                                     iterations=ALS_ITERS, dtype=dtype)
-        model.user_factors, model.item_factors = X0.astype(dtype), Y0.astype(dtype)
+        model.user_factors, model.item_factors = P0.astype(dtype), Q0.astype(dtype)
         data = confidence
     else:
         data = csr_matrix((train.value, (train.user, train.item)), shape=train.shape)
@@ -76,8 +76,8 @@ def reference(train, name, init, dtype, seed):
                                                         iterations=BPR["epochs"], dtype=dtype,
                                                         random_state=seed)  # its sampling
         # its last column is the item bias (user side: a constant 1), which starts at 0 like mflab's
-        model.user_factors = np.hstack([X0, np.ones((len(X0), 1))]).astype(dtype)
-        model.item_factors = np.hstack([Y0, np.zeros((len(Y0), 1))]).astype(dtype)
+        model.user_factors = np.hstack([P0, np.ones((len(P0), 1))]).astype(dtype)
+        model.item_factors = np.hstack([Q0, np.zeros((len(Q0), 1))]).astype(dtype)
     with threadpool_limits(1, "blas"):  # as the library asks: its own threads, not BLAS's
         start = time.perf_counter()
         model.fit(data, show_progress=False)
@@ -88,9 +88,9 @@ def reference(train, name, init, dtype, seed):
 def ours(train, name, init, dtype, seed, negatives="popularity"):
     start = time.perf_counter()
     if name == "als":
-        model = implicit.als(train, K, reg=REG, alpha=ALPHA, epochs=ALS_ITERS, init=init, dtype=dtype)
+        model = implicit.als.fit(train, K, reg=REG, alpha=ALPHA, epochs=ALS_ITERS, init=init, dtype=dtype)
     else:
-        model = implicit.bpr(train, K, init=init, negatives=negatives, seed=seed, **BPR)
+        model = implicit.bpr.fit(train, K, init=init, negatives=negatives, seed=seed, **BPR)
     return model, time.perf_counter() - start
 
 
@@ -108,16 +108,17 @@ def main() -> int:
     split_list = {"leave-last-out": splits.leave_last_out(watched, ml.ratings["timestamp"].to_numpy()),
                   "per-user 80/20": splits.per_user_split(watched, 0.2, seed=0)}
     tiny = Ratings([0, 1], [0, 1], [1.0, 1.0], 2, 3)  # numba compiles (or loads its cache) outside the timing
-    implicit.bpr(tiny, 2, epochs=1, seed=0)
+    implicit.bpr.fit(tiny, 2, epochs=1, seed=0)
     for dtype in ("float32", "float64"):
-        implicit.als(tiny, 2, epochs=1, seed=0, dtype=dtype)
+        implicit.als.fit(tiny, 2, epochs=1, seed=0, dtype=dtype)
     print(f"MovieLens 100K as implicit feedback; k={K}, reg={REG}, alpha={ALPHA}, ALS {ALS_ITERS} "
           f"iterations (CG, 3 steps), BPR {BPR}; seeds {list(seeds)}; {os.cpu_count()} cores, {load()}")
     rows = [("als", "float32"), ("als", "float64"), ("bpr", "float64")]
     for split_name, (train, test) in split_list.items():
         print(f"\n{split_name}: {len(train):,} training interactions, {len(test):,} held out")
         print(f"{'model':<40} {'precision@10':>16} {'NDCG@10':>16} {'fit s':>7}")
-        pop = metrics.ranking_metrics(recommend.popularity_model(train), test, k=10, exclude=train, threshold=None)
+        pop = metrics.ranking_metrics(baseline.popularity(train, by="count"), test, k=10, exclude=train,
+                                      threshold=None)
         print(f"{'popularity':<40} {pop['precision@10']:16.4f} {pop['ndcg@10']:16.4f} {'':>7}")
         for name, dtype in rows:
             lib_dtype = "float32" if name == "bpr" else dtype  # the library's BPR is float32 only

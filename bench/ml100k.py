@@ -12,9 +12,16 @@ Run it with
 Surprise (scikit-surprise) is a benchmark-only dependency (bench/requirements.txt); where it is
 not installed the table says so and still lists mflab's rows.
 
-Timing: wall-clock seconds of the fit call only (data loading and Surprise's trainset building are
-outside it), the median of the runs for every row alike (deterministic fits are run as often), each
-on a freshly built ``Ratings`` so that mflab's per-fit grouping work is counted. numba's one-off compilation (or cache
+Timing: seconds of the fit call only (data loading and Surprise's trainset building are outside it),
+the median of the runs for every row alike (deterministic fits are run as often), each on a freshly
+built ``Ratings`` so that mflab's per-fit grouping work is counted. Two clocks: wall clock (the
+comparison that counts), and the process's CPU time summed over its threads (on a busy shared
+machine the wall clock mostly measures the other users; Surprise runs on one core, mflab's SGD
+hands its per-epoch bookkeeping (history RMSE, next shuffle) to a second thread, so there its CPU
+time exceeds its wall time). The CPU that numba compiled for, and its vector features, are printed:
+SGD's speed depends on them. To compile for another CPU, give numba its name and (empty) features
+and a cache of its own, e.g. ``NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES= NUMBA_CACHE_DIR=/tmp/nbc-haswell``
+(AVX2, no AVX-512) or ``NUMBA_CPU_NAME=generic NUMBA_CACHE_DIR=/tmp/nbc-generic`` (no AVX at all). numba's one-off compilation (or cache
 load) happens before timing and is printed separately. The naive pure-Python SGD is timed for one
 epoch and multiplied by the epoch count: it is an extrapolation, and labelled as one.
 """
@@ -43,14 +50,25 @@ def fresh(r: Ratings) -> Ratings:
     return Ratings(r.user, r.item, r.value, r.n_users, r.n_items, scale=r.scale)
 
 
+class Clock:
+    """Wall-clock and CPU seconds of one block: ``with Clock() as c: ...``; then ``c.seconds``."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = (time.perf_counter() - self.wall, time.process_time() - self.cpu)
+
+
 def runs(fit, train, test, seeds):
-    """Fit once per seed on a fresh copy: (rmse list, mae list, seconds list)."""
+    """Fit once per seed on a fresh copy: (rmse list, mae list, (wall, cpu) seconds list)."""
     rmse, mae, seconds = [], [], []
     for seed in seeds:
         copy = fresh(train)
-        start = time.perf_counter()
-        model = fit(copy, seed)
-        seconds.append(time.perf_counter() - start)
+        with Clock() as clock:
+            model = fit(copy, seed)
+        seconds.append(clock.seconds)
         rmse.append(model.rmse(test, clip=True))
         mae.append(model.mae(test, clip=True))
     return rmse, mae, seconds
@@ -91,12 +109,43 @@ def mflab_rows(train, test, seeds):
         P = rng.normal(0, s["init_scale"], (train.n_users, s["k"]))
         Q = rng.normal(0, s["init_scale"], (train.n_items, s["k"]))
         b_u, b_i = np.zeros(train.n_users), np.zeros(train.n_items)
-        start = time.perf_counter()
-        naive_sgd_epoch(train, P, Q, b_u, b_i, train.mean(), s["lr"], s["reg"], rng.permutation(len(train)))
-        times.append((time.perf_counter() - start) * s["epochs"])
+        with Clock() as clock:
+            naive_sgd_epoch(train, P, Q, b_u, b_i, train.mean(), s["lr"], s["reg"], rng.permutation(len(train)))
+        times.append(tuple(t * s["epochs"] for t in clock.seconds))
     rows.append((f"naive Python SGD, numpy per rating (1 epoch timed x {s['epochs']})",
                  [np.nan], [np.nan], times, "extrapolated"))
     return rows
+
+
+def numba_target() -> str:
+    """The CPU numba compiles for: its name and the vector features that matter for SGD.
+
+    numba takes the name from ``NUMBA_CPU_NAME`` (default: the host's) and the features from
+    ``NUMBA_CPU_FEATURES``; unset, that is the *host's* feature list even when a name is given
+    (``NUMBA_CPU_NAME=haswell`` alone still compiles AVX-512 here), and empty, the features the name
+    implies. So a Haswell is ``NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES=`` and a CPU without AVX
+    ``NUMBA_CPU_NAME=generic``.
+    """
+    from mflab import _numba
+
+    if not _numba.ENABLED:
+        return "numba: off (plain Python loops)"
+    import numba
+    from llvmlite import binding
+
+    name = numba.config.CPU_NAME or binding.get_host_cpu_name()
+    given = numba.config.CPU_FEATURES
+    if given == "":
+        vector = ("none beyond the x86-64 baseline (SSE2)" if name == "generic" else
+                  f"the defaults of CPU {name!r} (NUMBA_CPU_FEATURES is empty)")
+    else:
+        features = (given if given is not None else binding.get_host_cpu_features().flatten()).split(",")
+        vector = ", ".join(f for f in ("sse4.2", "avx", "avx2", "fma", "avx512f") if f"+{f}" in features)
+        vector = (vector or "none beyond the x86-64 baseline (SSE2)") + (
+            " (NUMBA_CPU_FEATURES)" if given is not None else " (the host's)")
+    origin = "NUMBA_CPU_NAME" if numba.config.CPU_NAME else "the host"
+    return (f"numba {numba.__version__} compiles for CPU {name!r} (from {origin}); vector features: {vector}; "
+            f"LLVM {'.'.join(map(str, binding.llvm_version_info))}")
 
 
 def surprise_rows(train, test, seeds):
@@ -116,9 +165,9 @@ def surprise_rows(train, test, seeds):
         for seed in seeds:
             trainset = data.build_full_trainset()
             algo = make(seed)
-            start = time.perf_counter()
-            algo.fit(trainset)
-            seconds.append(time.perf_counter() - start)
+            with Clock() as clock:
+                algo.fit(trainset)
+            seconds.append(clock.seconds)
             estimates = np.array([p.est for p in algo.test(testset)])  # clipped to the scale by default
             err = test.value - estimates
             rmse.append(float(np.sqrt(np.mean(err**2))))
@@ -141,32 +190,36 @@ def main(argv=None):
     start = time.perf_counter()  # numba compiles (or loads from its cache) on first use
     sgd.fit(Ratings([0, 1], [1, 0], [1.0, 2.0], 2, 2), 2, epochs=1, seed=0)
     print(f"numba first call (compile or cache load, not in the table): {time.perf_counter() - start:.2f} s")
+    print(numba_target())
 
     rows = mflab_rows(train, test, seeds)
     reference = surprise_rows(train, test, seeds)
     if reference is None:
         print("Surprise is not installed in this Python, so its rows and the time ratio are missing. "
               "To include them: make bench (it builds bench/.venv with bench/requirements.txt)")
-        svd_seconds = np.nan
+        svd_seconds = np.array([np.nan, np.nan])
     else:
         reference, version = reference
         print(f"Surprise {version}")
         rows += reference
-        svd_seconds = float(np.median(reference[-1][3]))
+        svd_seconds = np.median(np.array(reference[-1][3]), axis=0)
 
     width = max(len(r[0]) for r in rows)
     print()
-    print(f"{'method':<{width}}  {'RMSE (mean +- sd)':>17}  {'MAE (mean)':>10}  {'fit s':>7}  {'x Surprise SVD':>14}")
-    print("-" * (width + 58))
+    print(f"{'method':<{width}}  {'RMSE (mean +- sd)':>17}  {'MAE (mean)':>10}  {'fit s':>7}  {'cpu s':>7}  "
+          f"{'x Surprise SVD (wall, cpu)':>26}")
+    print("-" * (width + 77))
     for name, rmse, mae, seconds, note in rows:
-        median = float(np.median(seconds))
+        median = np.median(np.array(seconds), axis=0)
         ratio = median / svd_seconds
         accuracy = ("n/a" if np.isnan(rmse[0]) else f"{np.mean(rmse):.4f} +- {np.std(rmse):.4f}")
         mae_text = "n/a" if np.isnan(mae[0]) else f"{np.mean(mae):.4f}"
-        print(f"{name:<{width}}  {accuracy:>17}  {mae_text:>10}  {median:7.3f}  "
-              f"{'n/a' if np.isnan(ratio) else format(ratio, '.2f'):>14}{'  ' + note if note else ''}")
+        ratios = "n/a" if np.isnan(ratio).any() else f"{ratio[0]:.2f}, {ratio[1]:.2f}"
+        print(f"{name:<{width}}  {accuracy:>17}  {mae_text:>10}  {median[0]:7.3f}  {median[1]:7.3f}  "
+              f"{ratios:>26}{'  ' + note if note else ''}")
     print(f"\nseeds {seeds}: RMSE/MAE mean (and standard deviation) over them on u1.test, predictions "
-          f"clipped to {train.scale}; fit seconds: median of the {len(seeds)} runs (wall clock)")
+          f"clipped to {train.scale}; fit seconds: median of the {len(seeds)} runs, wall clock and "
+          f"process CPU time; load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 
 

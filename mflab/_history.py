@@ -30,8 +30,10 @@ def _sse_numpy(users, items, values, P, Q, b_u, b_i, mu):
     return float(e @ e)
 
 
-# a reported RMSE does not depend on the order of its sum, so let it vectorise (3x faster)
-_compiled_sse = njit(fastmath=True, fallback=_sse_numpy)(_sse)
+# A reported RMSE does not depend on the order of its sum, so let it reassociate and vectorise. Only
+# that: full fastmath also assumes no NaN or inf, and a diverged model's NaN is what the caller checks.
+# nogil: sgd.fit computes one epoch's history on a second thread while the next epoch runs.
+_compiled_sse = njit(fastmath={"reassoc"}, nogil=True, fallback=_sse_numpy)(_sse)
 
 
 def rmse(ratings, P, Q, mu, b_u, b_i) -> float:

@@ -46,15 +46,18 @@ def hold_out_users(ratings, *n_users: int, seed):
     return (ratings.subset(~np.isin(ratings.user, drawn[:start])), *out)
 
 
-def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float, reg_bias: float | None = None,
-                  fallback, fallback_name: str = "fallback", pool: int = 10, k: int = 10,
+def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float | None = None,
+                  reg_bias: float | None = None, reg_scaling: str | None = None, fallback,
+                  fallback_name: str = "fallback", pool: int = 10, k: int = 10,
                   threshold: float = 4.0, seed=0, per_user: bool = False) -> pd.DataFrame:
     """RMSE and precision@k of fold-in against ``fallback`` for users new to ``model``.
 
     For every user in ``held`` (their ratings, none of them in the model's training data) the
     ratings are put in a random order (``seed``); the first ``pool`` are the ratings the user may
     reveal, the rest, E_u, are scored. For each n in ``reveal`` the first n are folded in with
-    ``Q``, ``mu`` and ``b_i`` fixed (:func:`mflab.recommend.fold_in`, one ridge solve)::
+    ``Q``, ``mu`` and ``b_i`` fixed (:func:`mflab.recommend.fold_in`, one ridge solve; ``reg``,
+    ``reg_bias`` and ``reg_scaling`` are passed to it: ``None`` means the model's own, and
+    ``reg_scaling="none"`` makes a given ``reg`` the plain lambda below on any model)::
 
         (b_u, p_u) = argmin  sum_{i in first n} (r_ui - mu - b_u - b_i - p_u . q_i)^2
                              + reg |p_u|^2 + reg_bias b_u^2
@@ -65,9 +68,11 @@ def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float, reg_bias: fl
                          |top-k of r_hat_u among the items outside the pool  ∩  L_u| / k
 
     The fallback knows nothing of the user: it scores every item ``mu + b_i`` (its own ``mu`` and
-    item biases; for :func:`mflab.recommend.popularity_model` that is the popularity score). The
-    whole pool is left out of every ranking and every error, whatever n, so every n and both
-    methods are scored on the same ratings and rank the same candidates.
+    item biases; for a popularity model, ``baseline.popularity(train)``, that is the popularity
+    score). ``threshold`` is checked as :func:`mflab.metrics.ranking_metrics` checks it (finite, on
+    the rating scale, reached by some held-out rating). The whole pool is left out of every ranking
+    and every error, whatever n, so every n and both methods are scored on the same ratings and
+    rank the same candidates.
 
     Returns one row per n (index ``revealed``) with columns ``(metric, method)`` for the metrics
     ``rmse``, ``precision@k`` and ``precision@k se`` (its standard error over users) and the
@@ -77,8 +82,18 @@ def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float, reg_bias: fl
     relevant item).
     """
     require_ratings("held", held)
-    if held.shape != model.shape:
-        raise ValueError(f"held must have the model's shape {model.shape}; got {held.shape}")
+    for name, m in (("model", model), ("fallback", fallback)):
+        if not all(hasattr(m, a) for a in ("mu", "item_bias", "n_users", "n_items")):
+            raise TypeError(f"{name} must be a fitted model (an mflab Factorization, e.g. "
+                            f"baseline.popularity(train) for the fallback); got {type(m).__name__}")
+    _checks.fits_model("held", held, model)
+    if fallback.n_items != model.n_items:
+        raise ValueError(f"fallback scores {fallback.n_items} items but the model {model.n_items}; "
+                         f"fit both on the same training set")
+    threshold = metrics.relevance_threshold(threshold, held, of="held")
+    if threshold is None:
+        raise TypeError("threshold must be a rating on the scale of held (a rating >= threshold is "
+                        "relevant); got None")
     if fallback_name == FOLD_IN:
         raise ValueError(f"fallback_name must differ from {FOLD_IN!r}, the name of the fold-in rows")
     pool = _checks.positive_int("pool", pool)
@@ -107,7 +122,8 @@ def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float, reg_bias: fl
         candidates[held.item[revealable]] = False
         for n in reveal:
             shown = revealable[:n]
-            p_u, b_u = fold_in(model, held.item[shown], held.value[shown], reg=reg, reg_bias=reg_bias)
+            p_u, b_u = fold_in(model, held.item[shown], held.value[shown], reg=reg, reg_bias=reg_bias,
+                               reg_scaling=reg_scaling)
             scores = model.mu + b_u + model.item_bias + model.Q @ p_u
             for method, s in ((FOLD_IN, scores), (fallback_name, fallback_scores)):
                 top = _top(s, candidates, k)

@@ -79,7 +79,8 @@ def build(ratings=None, titles=None, *, k: int = 10, reg: float = 15.0, reg_bias
     titles = np.asarray(titles, dtype=object)
     if titles.shape != (ratings.n_items,):
         raise ValueError(f"titles must give one title per item ({ratings.n_items}); got shape {titles.shape}")
-    min_ratings = _checks.positive_int("min_ratings", min_ratings)
+    min_ratings = _checks.count("min_ratings", min_ratings)
+    n_labels = _checks.count("n_labels", n_labels, minimum=0)
     model = als.fit(ratings, k, reg=reg, reg_bias=reg_bias, epochs=epochs, biases=True, seed=seed)
     counts = ratings.item_counts()
     known = np.flatnonzero(counts >= min_ratings)
@@ -106,9 +107,21 @@ def fold_in_study(ratings=None, *, regs=(1.0, 2.0, 5.0, 10.0, 20.0, 50.0), n_giv
 
     if ratings is None:
         ratings = datasets.movielens_100k().to_ratings()
-    rng = np.random.default_rng(seed)
+    regs = [_checks.positive("regs", r) for r in np.atleast_1d(regs).tolist()]
+    n_given = [_checks.count("n_given", n) for n in np.atleast_1d(n_given).tolist()]
+    if not regs or not n_given:
+        raise ValueError("regs and n_given must each hold at least one value")
+    reg_bias = _checks.nonnegative("reg_bias", reg_bias)
+    val_frac = _checks.positive("val_frac", val_frac)
+    if val_frac >= 1:
+        raise ValueError(f"val_frac must be in (0, 1); got {val_frac}")
+    min_user_ratings = _checks.count("min_user_ratings", min_user_ratings)
+    rng = _checks.generator(seed)
     counts = ratings.user_counts()
     eligible = np.flatnonzero(counts >= max(min_user_ratings, max(n_given) + 1))
+    if not len(eligible):
+        raise ValueError(f"no user has more than max(n_given)={max(n_given)} and at least "
+                         f"min_user_ratings={min_user_ratings} ratings: nobody to validate on")
     held = np.sort(rng.choice(eligible, size=max(1, int(round(val_frac * len(eligible)))), replace=False))
     is_held = np.isin(ratings.user, held)
     model = als.fit(ratings.subset(~is_held), k, reg=model_reg, reg_bias=reg_bias, epochs=epochs,
@@ -137,24 +150,32 @@ def search(cat: Catalogue, query: str, n: int = 8) -> pd.DataFrame:
     """Movies whose title holds every word of ``query`` (any case), most-rated first.
 
     Columns ``item, title, ratings``; an empty query gives an empty frame."""
-    words = str(query).lower().split()
+    n = _checks.count("n", n)
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a string (words of a title); got {type(query).__name__}")
+    words = query.lower().split()
     hits = np.array([i for i, t in enumerate(cat.titles) if words and all(w in t.lower() for w in words)],
                     dtype=int)
     hits = hits[np.argsort(-cat.counts[hits], kind="stable")][:n]
     return pd.DataFrame({"item": hits, "title": cat.titles[hits], "ratings": cat.counts[hits]})
 
 
-def _items_values(rated: dict):
-    items = np.fromiter((int(i) for i in rated), dtype=int, count=len(rated))
-    values = np.fromiter((float(v) for v in rated.values()), dtype=float, count=len(rated))
+def _items_values(cat: Catalogue, rated: dict):
+    """The movie indices and ratings of ``rated``, checked: integer keys (a key of 1.7 is not movie
+    1) naming movies of the catalogue, and ratings on the model's scale (50 is not a rating on 1-5)."""
+    if not isinstance(rated, dict):
+        raise TypeError(f"rated must be a dict {{movie index: rating}}; got {type(rated).__name__}")
+    items = _checks.indices("rated (its keys, the movies)", list(rated), len(cat.titles), what="movie")
+    values = _checks.values_on_scale("rated (its values, the ratings)", list(rated.values()),
+                                     getattr(cat.model, "scale", None))
     return items, values
 
 
 def fold_in(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0):
     """``(p_u, b_u)`` of a user who gave ``rated[item] = rating``; zeros before any rating."""
-    if not rated:
+    items, values = _items_values(cat, rated)
+    if not len(items):
         return np.zeros(cat.model.k), 0.0
-    items, values = _items_values(rated)
     return _recommend.fold_in(cat.model, items, values, reg=reg, reg_bias=reg_bias)
 
 
@@ -164,13 +185,13 @@ def recommend(cat: Catalogue, rated: dict, n: int = 10, *, reg: float = FOLD_IN_
     rating ``mu + b_u + b_i + p_u . q_i``. Columns ``item, title, predicted, ratings``.
 
     Before any rating ``p_u = 0`` and ``b_u = 0``: the ranking by ``mu + b_i`` alone."""
-    n = _checks.positive_int("n", n)
+    n = _checks.count("n", n)
     p_u, b_u = fold_in(cat, rated, reg=reg, reg_bias=reg_bias)
     m = cat.model
     scores = m.mu + b_u + m.item_bias + m.Q @ p_u
     candidates = cat.counts >= cat.min_ratings
     if rated:
-        candidates[_items_values(rated)[0]] = False
+        candidates[_items_values(cat, rated)[0]] = False
     top = np.flatnonzero(candidates)
     top = top[np.lexsort((top, -scores[top]))][:n]  # best first, ties by index
     return pd.DataFrame({"item": top, "title": cat.titles[top], "predicted": scores[top],
@@ -179,9 +200,10 @@ def recommend(cat: Catalogue, rated: dict, n: int = 10, *, reg: float = FOLD_IN_
 
 def popularity(cat: Catalogue, rated: dict | None = None, n: int = 10) -> pd.DataFrame:
     """The ``n`` most-rated movies not in ``rated``: the same list for everybody, for comparison."""
+    n = _checks.count("n", n)
     keep = np.ones(len(cat.titles), dtype=bool)
-    if rated:
-        keep[_items_values(rated)[0]] = False
+    if rated is not None:
+        keep[_items_values(cat, rated)[0]] = False
     top = np.flatnonzero(keep)
     top = top[np.argsort(-cat.counts[top], kind="stable")][:n]
     return pd.DataFrame({"item": top, "title": cat.titles[top], "ratings": cat.counts[top]})
@@ -201,7 +223,7 @@ def draw_map(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias:
     known = np.flatnonzero(cat.counts >= cat.min_ratings)
     ax.scatter(*cat.coords[known].T, s=8, color="0.8", label=f"movies with >= {cat.min_ratings} ratings")
     ax.scatter(*cat.coords[cat.labelled].T, s=25, color="#0072B2")
-    items = _items_values(rated)[0] if rated else np.zeros(0, dtype=int)
+    items = _items_values(cat, rated)[0]
     if rated:
         ax.scatter(*cat.coords[items].T, s=90, facecolors="none", edgecolors="#D55E00", lw=2,
                    label="movies you rated")

@@ -27,18 +27,16 @@ import numpy as np
 
 from . import _checks
 from .ratings import require_ratings
+from .recommend import top_n_batch
 
 
 def _pair(y_true, y_pred):
-    y_true = np.asarray(y_true, dtype=float)
-    y_pred = np.asarray(y_pred, dtype=float)
+    y_true = _checks.real_array("y_true", y_true, ndim=None)
+    y_pred = _checks.real_array("y_pred", y_pred, ndim=None)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same shape; got {y_true.shape} and {y_pred.shape}")
     if y_true.size == 0:
         raise ValueError("y_true is empty; an error needs at least one rating")
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if not np.isfinite(y).all():
-            raise ValueError(f"{name} holds NaN or infinite values")
     return y_true, y_pred
 
 
@@ -54,31 +52,34 @@ def mae(y_true, y_pred) -> float:
     return float(np.mean(np.abs(y_true - y_pred)))
 
 
-def _ranked(ranked, k=None) -> list:
-    """A ranked list as a Python list of items, checked (flat, no repeats); its first k if given."""
+def _ranked(ranked, k=None, *, name="ranked", n=None) -> list:
+    """A ranked list of item indices, checked (flat, integers >= 0, no repeats); its first k if given."""
     if hasattr(ranked, "columns"):
-        raise TypeError("ranked must be a list of items, best first; got a DataFrame (pass its item "
+        raise TypeError(f"{name} must be a list of items, best first; got a DataFrame (pass its item "
                         "column, e.g. top_n(...)['item'])")
-    array = np.asarray(ranked)
-    if array.ndim != 1:
-        raise ValueError(f"ranked must be a flat list of items; got shape {array.shape}")
-    items = array.tolist()
+    if np.ndim(ranked) == 0:
+        raise TypeError(f"{name} must be a list of items, best first; got the single value {ranked!r}")
+    if np.ndim(ranked) > 1:
+        raise ValueError(f"{name} must be a flat list of items; got shape {np.shape(ranked)}")
+    items = _checks.indices(name, ranked, n).tolist()
     if len(set(items)) != len(items):
         seen = set()
         repeat = next(x for x in items if x in seen or seen.add(x))
-        raise ValueError(f"ranked lists item {repeat!r} more than once; a ranking names each item once")
+        raise ValueError(f"{name} lists item {repeat!r} more than once; a ranking names each item once")
     return items if k is None else items[:k]
 
 
-def _relevant(relevant, metric, *, allow_empty=False) -> set:
+def _relevant(relevant, metric, *, allow_empty=False, name="relevant", n=None) -> set:
+    if relevant is None:
+        raise TypeError(f"{name} must be a collection of item indices (the user's relevant items); "
+                        f"got None")
     if hasattr(relevant, "columns"):
-        raise TypeError("relevant must be a collection of items; got a DataFrame")
-    array = np.asarray(list(relevant) if isinstance(relevant, (set, frozenset)) else relevant)
-    if array.ndim > 1:
-        raise ValueError(f"relevant must be a flat collection of items; got shape {array.shape}")
-    found = set(array.ravel().tolist())
+        raise TypeError(f"{name} must be a collection of items; got a DataFrame")
+    if np.ndim(list(relevant) if isinstance(relevant, (set, frozenset)) else relevant) > 1:
+        raise ValueError(f"{name} must be a flat collection of items; got shape {np.shape(relevant)}")
+    found = set(_checks.indices(name, relevant, n).tolist())
     if not found and not allow_empty:
-        raise ValueError(f"relevant is empty: {metric} is undefined for a user with no relevant "
+        raise ValueError(f"{name} is empty: {metric} is undefined for a user with no relevant "
                          f"item; leave such users out (ranking_metrics does)")
     return found
 
@@ -128,17 +129,15 @@ def auc(scores, positives, *, exclude=None) -> float:
     """Exact AUC of one user's ``scores`` (one per item) for the item indices ``positives``.
 
     The non-positives are every other item not in ``exclude`` (e.g. the user's training items).
+    Both are integer item indices in ``[0, len(scores))``: a float, a boolean mask or a negative
+    index is refused rather than read as another item.
     """
-    scores = np.asarray(scores, dtype=float)
-    if scores.ndim != 1 or not np.isfinite(scores).all():
-        raise ValueError(f"scores must be a 1-D array of finite numbers, one per item; got shape {scores.shape}")
-    pos = np.array(sorted(_relevant(positives, "AUC")), dtype=np.int64)
-    if pos.min() < 0 or pos.max() >= len(scores):
-        raise ValueError(f"positives must be item indices in [0, {len(scores)})")
+    scores = _checks.real_array("scores", scores)
+    pos = np.array(sorted(_relevant(positives, "AUC", name="positives", n=len(scores))), dtype=np.int64)
     negative = np.ones(len(scores), dtype=bool)
     negative[pos] = False
     if exclude is not None:
-        negative[np.asarray(list(exclude), dtype=np.int64)] = False
+        negative[_checks.indices("exclude", exclude, len(scores))] = False
     neg = np.sort(scores[negative])
     if len(neg) == 0:
         raise ValueError("every item is positive or excluded: AUC needs at least one non-positive item")
@@ -148,14 +147,39 @@ def auc(scores, positives, *, exclude=None) -> float:
 
 
 def coverage(ranked_lists, n_items: int) -> float:
-    """Share of the catalogue (``n_items`` items) that appears in at least one ranked list."""
-    n_items = _checks.positive_int("n_items", n_items)
+    """Share of the catalogue (``n_items`` items) that appears in at least one ranked list.
+
+    ``ranked_lists``: one list of item indices per user (a list of lists, or a 2-D integer array
+    such as :func:`mflab.recommend.top_n_batch` returns).
+    """
+    n_items = _checks.count("n_items", n_items)
+    if hasattr(ranked_lists, "columns") or isinstance(ranked_lists, (str, bytes)) or np.ndim(ranked_lists) == 0:
+        raise TypeError(f"ranked_lists must be a list of ranked lists (one list of item indices per "
+                        f"user); got {type(ranked_lists).__name__}")
     shown = set()
-    for ranked in ranked_lists:
-        shown.update(_ranked(ranked))
-    if any(not (isinstance(i, (int, np.integer)) and 0 <= i < n_items) for i in shown):
-        raise ValueError(f"ranked lists must hold item indices in [0, {n_items})")
+    for u, ranked in enumerate(ranked_lists):
+        if np.ndim(ranked) == 0 and not hasattr(ranked, "columns"):
+            raise TypeError(f"ranked_lists must be a list of ranked lists (one per user); its entry "
+                            f"{u} is the single value {ranked!r} (wrap one list as [ranked])")
+        shown.update(_ranked(ranked, name=f"ranked_lists[{u}]", n=n_items))
     return len(shown) / n_items
+
+
+def relevance_threshold(threshold, ratings, *, name: str = "threshold", of: str = "test"):
+    """``threshold`` checked against ``ratings``: finite, on its scale, and reached by some rating.
+
+    ``None`` passes (every rating relevant, as for implicit feedback); ``of`` names ``ratings``.
+    The one check of a relevance threshold, shared by :func:`ranking_metrics` and
+    :func:`mflab.coldstart.fold_in_study`.
+    """
+    if threshold is None:
+        return None
+    threshold = _checks.real(name, threshold)
+    if len(ratings) and threshold > ratings.value.max():
+        raise ValueError(f"{name}={threshold:g} is above every {of} rating (the highest is "
+                         f"{ratings.value.max():g}): no item would be relevant. Pick a threshold "
+                         f"on the rating scale, or threshold=None for implicit data")
+    return _checks.on_scale(name, threshold, ratings.scale)
 
 
 def ranking_metrics(model, test, *, k: int = 10, exclude=None, threshold: float | None = 4.0) -> dict:
@@ -164,27 +188,25 @@ def ranking_metrics(model, test, *, k: int = 10, exclude=None, threshold: float 
     For each such user, the model ranks every item they did not rate in ``exclude`` (usually the
     training set); an item is relevant when the user rated it ``>= threshold`` in ``test``
     (``threshold=None``: every test item is relevant, as for implicit feedback). A threshold above
-    every test rating is refused, so at least one user is scored (never a misleading 0 over none).
+    every test rating is refused, so at least one user is scored (never a misleading 0 over none),
+    and so is one off the rating scale. ``test`` and ``exclude`` must have the model's shape.
+    The top-k lists come from the batched :func:`mflab.recommend.top_n_batch`.
     """
     require_ratings("test", test)
-    k = _checks.positive_int("k", k)
-    from .recommend import top_n
-
-    if threshold is None:
-        liked = test
-    else:
-        threshold = _checks._real("threshold", threshold)
-        if threshold > test.value.max():
-            raise ValueError(f"threshold={threshold:g} is above every test rating (the highest is "
-                             f"{test.value.max():g}): no item would be relevant. Pick a threshold "
-                             f"on the rating scale, or threshold=None for implicit data")
-        liked = test.subset(test.value >= threshold)
+    _checks.fits_model("test", test, model)
+    if exclude is not None:
+        require_ratings("exclude", exclude)
+        _checks.fits_model("exclude", exclude, model)
+    k = _checks.count("k", k)
+    threshold = relevance_threshold(threshold, test)
+    liked = test if threshold is None else test.subset(test.value >= threshold)
     names = ("precision", "recall", "ndcg", "hit_rate", "map")
     functions = (precision_at_k, recall_at_k, ndcg_at_k, hit_rate_at_k, average_precision_at_k)
     scores = {name: [] for name in names}
-    for u in np.unique(liked.user):
+    users = np.unique(liked.user)
+    for u, ranked in zip(users, top_n_batch(model, users, k, exclude=exclude)):
+        ranked = ranked[ranked >= 0]  # -1 pads a user with fewer than k candidates left
         relevant = liked.user_items(u)[0]
-        ranked = top_n(model, int(u), k, exclude=exclude)["item"].to_numpy()
         for name, metric in zip(names, functions):
             scores[name].append(metric(ranked, relevant, k))
     out = {f"{name}@{k}": float(np.mean(v)) for name, v in scores.items()}  # >= 1 user: see threshold

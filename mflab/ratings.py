@@ -16,6 +16,9 @@ from functools import cached_property
 import numpy as np
 
 from . import _checks
+from ._freeze import read_only
+from ._grouped import Grouped
+from ._ratings_input import _as_index, _as_values, _lookup
 
 _SPARSE_WAYS = ("Work with the aligned arrays (user, item, value) or the grouped views "
                 "(by_user, by_item), which hold only the observed ratings.")
@@ -102,7 +105,7 @@ class Ratings:
         for name, n in (("user_ids", self.n_users), ("item_ids", self.n_items)):
             ids = getattr(self, name)
             if ids is not None:
-                ids = np.asarray(ids)
+                ids = read_only(ids)  # a private copy: editing the caller's array renames nobody
                 if ids.shape != (n,):
                     raise ValueError(f"{name} must have one raw id per index ({n}); got shape {ids.shape}")
                 set_(name, ids)
@@ -158,8 +161,19 @@ class Ratings:
                    scale=scale, user_ids=users, item_ids=items)
 
     def subset(self, rows) -> "Ratings":
-        """The ratings at ``rows`` (indices or a boolean mask), on the same index and scale."""
-        rows = np.asarray(rows)
+        """The ratings at ``rows``, on the same index and scale.
+
+        ``rows`` is a boolean mask of length ``len(self)`` or 0-based row indices in
+        ``[0, len(self))`` (negative indices are refused: -1 is not read as "the last row").
+        """
+        if isinstance(rows, np.ndarray) and rows.dtype == bool or (
+                isinstance(rows, (list, tuple)) and rows and all(isinstance(r, (bool, np.bool_)) for r in rows)):
+            rows = np.asarray(rows)
+            if rows.shape != (len(self),):
+                raise ValueError(f"rows as a boolean mask must have one entry per rating ({len(self)}); "
+                                 f"got shape {rows.shape}")
+        else:
+            rows = _checks.indices("rows", rows, len(self), what="row")
         return Ratings(self.user[rows], self.item[rows], self.value[rows], self.n_users, self.n_items,
                        scale=self.scale, user_ids=self.user_ids, item_ids=self.item_ids)
 
@@ -181,8 +195,8 @@ class Ratings:
         return len(self) / (self.n_users * self.n_items)
 
     def mean(self) -> float:
-        """The global mean rating, mu."""
-        return float(self.value.mean())
+        """The global mean rating, mu; an empty Ratings has none (a clear error, not NaN)."""
+        return _checks.nonempty_mean("Ratings.mean(): this Ratings", self.value)
 
     def to_dense(self, fill=np.nan, *, force: bool = False) -> np.ndarray:
         """The users x items matrix, ``fill`` where unrated. Only for small data.
@@ -254,99 +268,3 @@ def require_same_index(name: str, other, train) -> None:
             f"has {train.n_users} x {train.n_items}; build both from one index (a split of one "
             f"Ratings, or Ratings.from_frame with the same users= and items=)"
         )
-
-
-class Grouped:
-    """The ratings sorted by one key (user or item), with ``indptr`` offsets: the CSR layout.
-
-    For ``g = ratings.by_user``: the ratings of user ``u`` are positions ``indptr[u]`` to
-    ``indptr[u + 1]`` of the sorted arrays ``other`` (their items) and ``value``; ``order`` maps
-    each sorted position back to its row in the original Ratings. ``g[u]`` is ``(items, values)``;
-    ``g.rows(u)`` the original rows of user ``u``'s ratings (what a split holds out);
-    ``g.counts()`` the number of ratings per user. ``by_item`` is the same with users and items
-    swapped. ALS reads these arrays directly, a whole batch of users at once.
-    """
-
-    def __init__(self, key, other, value, n):
-        order = np.argsort(key, kind="stable")
-        self.order = order
-        self.other = other[order]
-        self.value = value[order]
-        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=n))])
-
-    def __len__(self):
-        return len(self.indptr) - 1
-
-    def __getitem__(self, row):
-        if not 0 <= row < len(self):
-            raise IndexError(f"index {row} is outside [0, {len(self)})")
-        lo, hi = self.indptr[row], self.indptr[row + 1]
-        return self.other[lo:hi], self.value[lo:hi]
-
-    def rows(self, row: int) -> np.ndarray:
-        """The original Ratings rows of ``row``'s ratings (in sorted order)."""
-        if not 0 <= row < len(self):
-            raise IndexError(f"index {row} is outside [0, {len(self)})")
-        return self.order[self.indptr[row]:self.indptr[row + 1]]
-
-    def counts(self) -> np.ndarray:
-        """Number of ratings of each row, shape (len(self),)."""
-        return np.diff(self.indptr)
-
-
-def _as_index(name, ids, n) -> np.ndarray:
-    """``ids`` as a 1-D int64 array, checked in its own dtype first (so a huge id is reported as
-    it was given, not as the number int64 wraps it to)."""
-    ids = np.asarray(ids)
-    if ids.ndim > 1:
-        raise ValueError(f"{name} must be a 1-D array of indices; got shape {ids.shape} (flatten it "
-                         f"yourself if that is what you mean)")
-    ids = ids.ravel()
-    if ids.size and not (np.issubdtype(ids.dtype, np.integer) or np.issubdtype(ids.dtype, np.floating)):
-        raise TypeError(f"{name} must hold integer indices; got dtype {ids.dtype} (for raw ids such as "
-                        f"strings, use Ratings.from_frame, which maps them to indices)")
-    if np.issubdtype(ids.dtype, np.floating):
-        bad = np.flatnonzero(~np.isfinite(ids) | (ids != np.round(ids)))
-        if bad.size:
-            raise TypeError(f"row {bad[0]}: {name} index {ids[bad[0]].item()!r} is not a whole number; "
-                            f"{name} must hold integer indices")
-    bad = np.flatnonzero((ids < 0) | (ids >= n))
-    if bad.size:
-        t = bad[0]
-        raise ValueError(f"row {t}: {name} index {ids[t].item()!r} is outside [0, {n}) "
-                         f"(n_{name}s={n}); indices are 0-based")
-    return ids.astype(np.int64)
-
-
-def _as_values(value) -> np.ndarray:
-    """The ratings as a 1-D float array; text or other non-numbers are named."""
-    raw = np.asarray(value)
-    if raw.ndim > 1:
-        raise ValueError(f"value must be a 1-D array of ratings; got shape {raw.shape}")
-    try:
-        return np.array(raw, dtype=float).ravel()
-    except (TypeError, ValueError):
-        first = next((v for v in raw.ravel().tolist() if not _is_number(v)), None)
-        raise TypeError(f"value must hold numbers; found {first!r}") from None
-
-
-def _is_number(v) -> bool:
-    try:
-        float(v)
-        return True
-    except (TypeError, ValueError):
-        return False
-
-
-def _lookup(name, known, raw) -> np.ndarray:
-    """Index of each raw id in ``known``; an error naming the first id that is not there."""
-    order = np.argsort(known, kind="stable")
-    pos = np.searchsorted(known, raw, sorter=order)
-    pos = np.clip(pos, 0, len(known) - 1)
-    idx = order[pos]
-    missing = np.flatnonzero(known[idx] != raw)
-    if missing.size:
-        t = missing[0]
-        bad = raw[t].item() if isinstance(raw[t], np.generic) else raw[t]
-        raise ValueError(f"row {t}: {name} id {bad!r} is not in the {name}s index ({len(known)} ids given)")
-    return idx

@@ -1,20 +1,33 @@
-"""From predictions to recommendations: top-N per user, similar items, a popularity fallback.
+"""From predictions to recommendations: top-N per user (one or many), similar items, fold-in, and a
+popularity fallback.
 
 * ``top_n(model, u, n, exclude=train)``: the ``n`` items with the highest predicted rating among
-  those user ``u`` has not rated in ``exclude``.
+  those user ``u`` has not rated in ``exclude``; ``top_n_batch`` does it for many users at once.
 * ``similar_items(model, i, n)``: the ``n`` items whose factor vectors point most nearly the same
   way as item ``i``'s, by cosine similarity ``cos(q_i, q_j) = q_i . q_j / (|q_i| |q_j|)``.
+* ``fold_in(model, items, ratings)``: a new user's vector from their first ratings, one ridge solve
+  (defined in :mod:`mflab._fold_in`, public here), and ``recommend_new_user`` on top of it.
 * ``popular(train, n)``: items ranked by a damped mean rating
   ``(sum of ratings + damping * mu) / (count + damping)``, so an item with one 5-star rating does
   not beat one with five hundred 4.5s. It serves cold-start users, who have no factors to score.
+  (As a model that goes through ``top_n`` and the metrics: :func:`mflab.baseline.popularity`.)
+
+Works on any fitted model (it reads ``P``, ``Q``, ``mu``, the biases and ``params``); it imports
+no model module, so that every model can import it.
 """
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 import pandas as pd
 
 from . import _checks
 from .ratings import require_ratings
+from ._fold_in import fold_in  # noqa: F401  (public here: recommend.fold_in)
+
+# top_n_batch scores at most this many (user, item) cells at once (2**22 doubles: 32 MB)
+_BLOCK_CELLS = 2 ** 22
 
 
 def _frame(model_or_train, items, score_name, scores, extra=None) -> pd.DataFrame:
@@ -25,74 +38,72 @@ def _frame(model_or_train, items, score_name, scores, extra=None) -> pd.DataFram
     return df
 
 
-def popularity_scores(train, *, by: str = "rating", damping: float = 10.0) -> np.ndarray:
-    """One popularity score per item: the damped mean rating (``by="rating"``) or the number of
-    ratings (``by="count"``, the ranking for implicit feedback, where a rating is an interaction)."""
+def popularity_scores(train, *, by: str = "rating", damping: float = 10.0, force: bool = False) -> np.ndarray:
+    """One popularity score per item, shape (n_items,): the damped mean rating (``by="rating"``) or
+    the number of ratings (``by="count"``, the ranking for implicit feedback, where a rating is an
+    interaction). An item count beyond the size guard is refused unless ``force=True``."""
     require_ratings("train", train)
     damping = _checks.nonnegative("damping", damping)
+    if by not in ("rating", "count"):
+        raise ValueError(f"by must be 'rating' (damped mean rating) or 'count' (number of ratings); got {by!r}")
+    _checks.array_size(f"popularity over train.n_items={train.n_items:,} items", (3, train.n_items), 8,
+                       force=force, alternative="Build the Ratings on the items that occur "
+                                                "(Ratings.from_frame indexes only those).")
     count = train.item_counts()
     if by == "count":
         return count.astype(float)
-    if by != "rating":
-        raise ValueError(f"by must be 'rating' (damped mean rating) or 'count' (number of ratings); got {by!r}")
     total = np.bincount(train.item, weights=train.value, minlength=train.n_items)
     return (total + damping * train.mean()) / np.maximum(count + damping, 1e-12)
 
 
-def popularity_model(train, *, by: str = "count", damping: float = 10.0):
-    """The popularity ranking as a k = 0 Factorization (``item_bias`` = the popularity score), so
-    it goes through ``top_n`` and ``metrics.ranking_metrics`` like any fitted model."""
-    from .factorization import Factorization
-
-    score = popularity_scores(train, by=by, damping=damping)
-    return Factorization.from_training(train, np.zeros((train.n_users, 0)), np.zeros((train.n_items, 0)),
-                                       0.0, None, score, method="popularity",
-                                       params={"by": by, "damping": damping})
-
-
 def popular(train, n: int = 10, *, damping: float = 10.0, by: str = "rating",
-            exclude_user: int | None = None) -> pd.DataFrame:
+            exclude_user: int | None = None, force: bool = False) -> pd.DataFrame:
     """The ``n`` items with the highest damped mean rating, or the most ratings (``by="count"``).
 
-    ``exclude_user`` leaves out the items that user rated in ``train``.
+    ``exclude_user`` (a user index) leaves out the items that user rated in ``train``; a user
+    beyond ``train``'s users rated nothing there, so nothing is left out.
     """
-    n = _checks.positive_int("n", n)
-    score = popularity_scores(train, by=by, damping=damping)
-    count = train.item_counts()
+    n = _checks.count("n", n)
+    score = popularity_scores(train, by=by, damping=damping, force=force)
     candidates = np.ones(train.n_items, dtype=bool)
-    if exclude_user is not None and 0 <= exclude_user < train.n_users:
-        candidates[train.user_items(exclude_user)[0]] = False
+    if exclude_user is not None:
+        user = _user_index("exclude_user", exclude_user)
+        if user < train.n_users:
+            candidates[train.user_items(user)[0]] = False
     items = _top(score, candidates, n)
-    return _frame(train, items, "score", score[items], {"ratings": count[items]})
+    return _frame(train, items, "score", score[items], {"ratings": train.item_counts()[items]})
 
 
 def top_n(model, user: int, n: int = 10, *, exclude=None, fallback=None, min_ratings: int = 1) -> pd.DataFrame:
     """Top-``n`` items for ``user`` by predicted rating, as a DataFrame (item, [item_id], score).
 
-    ``exclude`` (a Ratings, usually the training set) removes what the user already rated.
-    ``fallback="popular"``: a user with fewer than ``min_ratings`` ratings in ``exclude``, or one
-    the model does not know, gets :func:`popular` items instead (column ``source`` says which).
+    ``exclude`` (a Ratings on the model's users x items, usually the training set) removes what the
+    user already rated. ``fallback="popular"``: a user with fewer than ``min_ratings`` ratings in
+    ``exclude``, or one the model does not know, gets :func:`popular` items instead (column
+    ``source`` says which). The ranking is :func:`top_n_batch`'s for this one user.
     """
-    n = _checks.positive_int("n", n)
+    n = _checks.count("n", n)
+    min_ratings = _checks.count("min_ratings", min_ratings, minimum=0)
     if fallback not in (None, "popular"):
         raise ValueError(f"fallback must be None or 'popular'; got {fallback!r}")
     if exclude is not None:
         require_ratings("exclude", exclude)
-    if isinstance(user, bool) or not isinstance(user, (int, np.integer)):
-        raise TypeError(f"user must be an integer index; got {user!r}")
+        _checks.fits_model("exclude", exclude, model)
     if fallback == "popular":
+        user = _user_index("user", user)
         if exclude is None:
             raise ValueError("fallback='popular' needs exclude=train: popularity is counted on the training ratings")
-        rated = exclude.user_counts()[user] if 0 <= user < exclude.n_users else 0
-        if user >= model.n_users or user < 0 or rated < min_ratings:
+        rated = exclude.user_counts()[user] if user < exclude.n_users else 0
+        if user >= model.n_users or rated < min_ratings:
             out = popular(exclude, n, exclude_user=user)
             out["source"] = "popular"
             return out
-    scores = model.predict(np.full(model.n_items, user), np.arange(model.n_items))
-    candidates = np.ones(model.n_items, dtype=bool)
-    if exclude is not None and user < exclude.n_users:
-        candidates[exclude.user_items(user)[0]] = False
-    items = _top(scores, candidates, n)
+    elif isinstance(user, (bool, np.bool_)) or not isinstance(user, numbers.Integral):
+        raise TypeError(f"user must be an integer user index; got {user!r}")
+    model._check_known("user", np.asarray(user), model.n_users)
+    scores = _scores(model, np.array([user]), exclude)[0]
+    items = _ranked(scores[None, :], n)[0]
+    items = items[items >= 0]
     out = _frame(model, items, "score", scores[items])
     if model.k and not model.P[user].any():
         # no training ratings, so no factors: the list is the item-bias ranking everyone gets
@@ -102,67 +113,89 @@ def top_n(model, user: int, n: int = 10, *, exclude=None, fallback=None, min_rat
     return out
 
 
-def fold_in(model, items, ratings, *, reg: float, reg_bias: float | None = None):
-    """A new user's ``(p_u, b_u)`` from their first ratings, with the item side fixed.
+def top_n_batch(model, users, n: int = 10, *, exclude=None) -> np.ndarray:
+    """The top-``n`` item indices for each of ``users``, best first: a (len(users), n) int array.
 
-    One ridge solve, :func:`mflab.als.solve_user` on the rated items' factors::
-
-        p_u = (Q_u^T Q_u + reg I)^{-1} Q_u^T (r_u - mu - b_i)          (b_u = 0 without biases)
-
-    With biases (a model whose ``mu`` or item biases are non-zero) it solves ``[b_u, p_u]`` against
-    features ``[1, q_i]`` with ridge ``diag(reg_bias, reg, ..., reg)`` (``reg_bias=None``: ``reg``).
+    Row ``j`` is ``top_n(model, users[j], n, exclude=exclude)["item"]`` (ties by item index),
+    padded with -1 when the user has fewer than ``n`` items left after ``exclude``. Scored a block
+    of users at a time (at most about 2**22 cells), so memory stays bounded for any number of users.
     """
-    from .als import solve_user
-
-    items = np.asarray(items)
-    ratings = np.asarray(ratings, dtype=float)
-    if items.ndim != 1 or ratings.shape != items.shape or len(items) == 0:
-        raise ValueError(f"items and ratings must be two 1-D sequences of the same, non-zero length; "
-                         f"got shapes {items.shape} and {ratings.shape}")
-    if not np.issubdtype(items.dtype, np.integer) or items.min() < 0 or items.max() >= model.n_items:
-        raise ValueError(f"items must be item indices in [0, {model.n_items})")
-    if len(set(items.tolist())) != len(items):
-        raise ValueError("items lists an item more than once; give each rated item once")
-    if not np.isfinite(ratings).all():
-        raise ValueError("ratings must be finite numbers")
-    reg = _checks.positive("reg", reg)
-    reg_bias = reg if reg_bias is None else _checks.positive("reg_bias", reg_bias)
-    target = ratings - model.mu - model.item_bias[items]
-    if model.mu == 0 and not model.item_bias.any():  # a model without biases
-        return solve_user(model.Q[items], target, reg), 0.0
-    X = np.column_stack([np.ones(len(items)), model.Q[items]])
-    scale = np.sqrt(np.r_[reg_bias, np.full(model.k, reg)] / reg)  # per-column ridge via rescaling
-    solution = solve_user(X / scale, target, reg) / scale
-    return solution[1:], float(solution[0])
+    users = _checks.indices("users", users, None, what="user")
+    model._check_known("user", users, model.n_users)
+    n = _checks.count("n", n)
+    if exclude is not None:
+        require_ratings("exclude", exclude)
+        _checks.fits_model("exclude", exclude, model)
+    out = np.full((len(users), n), -1, dtype=np.int64)
+    step = max(1, _BLOCK_CELLS // max(model.n_items, 1))
+    for s in range(0, len(users), step):
+        out[s:s + step] = _ranked(_scores(model, users[s:s + step], exclude), n)
+    return out
 
 
-def recommend_new_user(model, items, ratings, n: int = 10, *, reg: float,
-                       reg_bias: float | None = None) -> pd.DataFrame:
+def _scores(model, users, exclude) -> np.ndarray:
+    """(len(users), n_items) predicted ratings (with draws: their mean); -inf where excluded."""
+    draws = getattr(model, "draws", None)
+    if model.k == 0:
+        dots = np.zeros((len(users), model.n_items))
+    elif draws is None:
+        dots = model.P[users] @ model.Q.T
+    else:  # the mean over draws of P_s Q_s^T, a chunk of draws side by side at a time
+        dots = np.zeros((len(users), model.n_items))
+        chunk = max(1, _BLOCK_CELLS // (model.k * (len(users) + model.n_items)))
+        for s in range(0, len(draws), chunk):
+            dots += (np.concatenate(draws.P[s:s + chunk, users], axis=1)
+                     @ np.concatenate(draws.Q[s:s + chunk], axis=1).T)
+        dots /= len(draws)
+    scores = model.mu + model.user_bias[users][:, None] + model.item_bias[None, :] + dots
+    if exclude is not None:
+        g = exclude.by_user
+        starts, lengths = g.indptr[users], g.indptr[users + 1] - g.indptr[users]
+        rows = np.repeat(np.arange(len(users)), lengths)
+        pos = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+        scores[rows, g.other[pos]] = -np.inf
+    return scores
+
+
+def _ranked(scores, n) -> np.ndarray:
+    """Per row, the ``n`` best column indices (ties by index), -1 for excluded (-inf) ones."""
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :n]
+    order[np.take_along_axis(scores, order, axis=1) == -np.inf] = -1
+    if order.shape[1] < n:
+        order = np.pad(order, ((0, 0), (0, n - order.shape[1])), constant_values=-1)
+    return order
+
+
+def recommend_new_user(model, items, ratings, n: int = 10, *, reg=None, reg_bias=None,
+                       reg_scaling=None) -> pd.DataFrame:
     """Top-``n`` items for a user known only by ``ratings`` of ``items`` (folded in, see
     :func:`fold_in`), the rated items excluded."""
-    n = _checks.positive_int("n", n)
-    p_u, b_u = fold_in(model, items, ratings, reg=reg, reg_bias=reg_bias)
+    n = _checks.count("n", n)
+    p_u, b_u = fold_in(model, items, ratings, reg=reg, reg_bias=reg_bias, reg_scaling=reg_scaling)
     scores = model.mu + b_u + model.item_bias + model.Q @ p_u
     candidates = np.ones(model.n_items, dtype=bool)
-    candidates[np.asarray(items)] = False
+    candidates[_checks.indices("items", items, model.n_items)] = False
     top = _top(scores, candidates, n)
     return _frame(model, top, "score", scores[top])
 
 
 def cosine_similarity(V: np.ndarray) -> np.ndarray:
     """Matrix of cosine similarities between the rows of ``V``; a zero row has similarity 0."""
+    V = _checks.real_array("V", V, ndim=2)
     norms = np.linalg.norm(V, axis=1, keepdims=True)
     U = np.divide(V, norms, out=np.zeros_like(V, dtype=float), where=norms > 0)
     return U @ U.T
 
 
 def similar_items(model, item: int, n: int = 10) -> pd.DataFrame:
-    """The ``n`` items most cosine-similar to ``item`` in factor space (the item itself excluded)."""
-    n = _checks.positive_int("n", n)
+    """The ``n`` items most cosine-similar to ``item`` in factor space (the item itself excluded).
+
+    With draws, on the posterior-mean ``Q``.
+    """
+    n = _checks.count("n", n)
+    item = _checks.index("item", item, model.n_items, what="item")
     if model.k == 0:
         raise ValueError("similar_items needs latent factors; this model has k = 0 (a baseline)")
-    if not 0 <= item < model.n_items:
-        raise ValueError(f"item must be an index in [0, {model.n_items}); got {item}")
     q = model.Q[item]
     if not q.any():
         raise ValueError(f"item {item} has a zero factor vector (it had no training ratings), so no "
@@ -173,6 +206,17 @@ def similar_items(model, item: int, n: int = 10) -> pd.DataFrame:
     candidates[item] = False
     items = _top(sims, candidates, n)
     return _frame(model, items, "similarity", sims[items])
+
+
+def _user_index(name, value) -> int:
+    """A user index >= 0 (beyond the model's users too: a new user); bools, floats, text refused."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer user index (0-based); got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} = {value}: user indices are 0-based and >= 0 (-1 is not the last user)")
+    return int(value)
 
 
 def _top(scores, candidates, n):

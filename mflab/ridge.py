@@ -13,7 +13,7 @@ smaller (width x width) system instead (:func:`_solve_dual`). Memory per batch i
 same code fits millions of ratings.
 
 ALS (:mod:`mflab.als`), Bayesian MF (:mod:`mflab.bayes`, which draws around the same solution),
-implicit ALS (:mod:`mflab.ials`), factorization machines (:mod:`mflab.fm`) and fold-in
+implicit ALS (:mod:`mflab.implicit.als`), factorization machines (:mod:`mflab.fm`) and fold-in
 (:mod:`mflab.recommend`) all import this module; it imports nothing of mflab's.
 """
 from __future__ import annotations

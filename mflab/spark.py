@@ -137,12 +137,16 @@ def collect(frame, *columns: str) -> dict[str, np.ndarray]:
     return {c: np.array([row[j] for row in rows]) for j, c in enumerate(columns)}
 
 
-def to_factorization(model, train: Ratings) -> Factorization:
+def to_factorization(model, train: Ratings, *, reg: float | None = None) -> Factorization:
     """A fitted ``pyspark.ml.recommendation.ALSModel`` as an mflab Factorization.
 
     Spark's model is ``r̂_ui = p_u . q_i`` (no mean, no biases), so ``mu`` and the biases are 0.
-    Users and items Spark never saw get zero factors, as in mflab's own fits.
+    Users and items Spark never saw get zero factors, as in mflab's own fits. A fitted ALSModel
+    does not carry its estimator's ``regParam``: pass it as ``reg`` to record it, with
+    ``params["reg_scaling"] = "count"`` (Spark charges each user and item ``regParam`` times their
+    number of ratings, ALS-WR), so that ``model.fold_in`` uses it.
     """
+    reg = None if reg is None else _checks.nonnegative("reg", reg)
     if not isinstance(train, Ratings):
         raise TypeError(f"train must be the mflab.Ratings the model was fitted on; got {type(train).__name__}")
     k = int(model.rank)
@@ -157,7 +161,7 @@ def to_factorization(model, train: Ratings) -> Factorization:
                 raise ValueError(f"the Spark model has {side} ids outside 0..{n - 1}: it was not fitted "
                                  "on ratings_frame(spark, train) of this training set")
             target[ids] = np.array(got["features"].tolist(), dtype=float)
-    params = {"k": k}
+    params = {"k": k, "biases": False} | ({} if reg is None else {"reg": reg, "reg_scaling": "count"})
     return Factorization.from_training(train, P, Q, 0.0, np.zeros(train.n_users), np.zeros(train.n_items),
                                        history={}, method="spark-als", params=params)
 
@@ -179,7 +183,8 @@ def top_items(recommendations, n_users: int, user_col: str = "user", item_col: s
     return out
 
 
-def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int) -> dict[str, np.ndarray]:
+def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int, *,
+                  force: bool = False) -> dict[str, np.ndarray]:
     """What Spark's blocked ALS moves per sweep, computed from the ratings alone.
 
     Users go to block ``u mod n_user_blocks`` and items to ``i mod n_item_blocks`` (Spark's
@@ -187,12 +192,15 @@ def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int) -> d
     block b and item block c, and ``shipped[b, c]``, the number of item factors block c must send
     to user block b when the users are solved: the distinct items of block c rated in block b.
     Shipping per rating instead would move ``ratings.sum()`` vectors; blocking moves
-    ``shipped.sum()``.
+    ``shipped.sum()``. Two (n_user_blocks x n_item_blocks) tables are built: more than the size
+    guard allows (``mflab._checks.array_size``) needs ``force=True``.
     """
     if not isinstance(ratings, Ratings):
         raise TypeError(f"ratings must be an mflab.Ratings; got {type(ratings).__name__}")
     n_user_blocks = _checks.positive_int("n_user_blocks", n_user_blocks)
     n_item_blocks = _checks.positive_int("n_item_blocks", n_item_blocks)
+    _checks.array_size("spark.block_traffic: n_user_blocks x n_item_blocks", (n_user_blocks, n_item_blocks),
+                       2 * 8, force=force, alternative="Spark uses a few blocks per core; pass a small count.")
     ub = ratings.user % n_user_blocks
     ib = ratings.item % n_item_blocks
     counts = np.zeros((n_user_blocks, n_item_blocks), dtype=np.int64)

@@ -36,15 +36,53 @@ def _halves(ratings, test_rows):
 
 
 def _timestamps(timestamps, n):
+    """``timestamps`` as numbers or datetimes that order correctly, one per rating.
+
+    Text is never compared as text ('9' would come after '10'): strings that all read as numbers are
+    compared as those numbers, other strings are refused with the conversion to use.
+    """
+    if hasattr(timestamps, "columns"):
+        raise TypeError("timestamps must be one time per rating; got a DataFrame (pass its timestamp column)")
     timestamps = np.asarray(timestamps)
     if timestamps.shape != (n,):
         raise ValueError(f"timestamps must have one entry per rating ({n}); got shape {timestamps.shape}")
+    if timestamps.dtype.kind in "USO":
+        timestamps = _from_objects(timestamps)
+    if timestamps.dtype.kind == "b" or not (np.issubdtype(timestamps.dtype, np.number)
+                                             or np.issubdtype(timestamps.dtype, np.datetime64)):
+        raise TypeError(f"timestamps must be numbers (e.g. Unix seconds) or datetimes; got {timestamps.dtype}")
     if np.issubdtype(timestamps.dtype, np.number) and not np.isfinite(timestamps).all():
         t = int(np.flatnonzero(~np.isfinite(timestamps))[0])
         raise ValueError(f"timestamps[{t}] is {timestamps[t]}; every rating needs a finite time")
     if np.issubdtype(timestamps.dtype, np.datetime64) and np.isnat(timestamps).any():
         raise ValueError(f"timestamps[{int(np.flatnonzero(np.isnat(timestamps))[0])}] is NaT; every rating needs a time")
     return timestamps
+
+
+def _from_objects(timestamps):
+    import datetime
+
+    import pandas as pd
+
+    values = timestamps.tolist()
+    if all(isinstance(v, (str, bytes)) for v in values):
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+        if np.isnan(numbers).any():
+            t = int(np.flatnonzero(np.isnan(numbers))[0])
+            raise TypeError(f"timestamps are strings, and timestamps[{t}] = {values[t]!r} is not a number; "
+                            f"strings are not compared as text ('9' would come after '10'): convert them "
+                            f"first, e.g. pd.to_datetime(column) for dates or column.astype(float)")
+        return numbers
+    missing = [t for t, v in enumerate(values) if v is None]
+    if missing:
+        raise ValueError(f"timestamps[{missing[0]}] is None; every rating needs a time")
+    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in values):
+        return np.asarray(values, dtype=float)
+    if all(isinstance(v, (datetime.datetime, np.datetime64)) for v in values):
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True).to_numpy(dtype="datetime64[ns]")
+    odd = next(v for v in values if not isinstance(v, (int, float, datetime.datetime, np.datetime64)))
+    raise TypeError(f"timestamps must be numbers or datetimes, not a mix; got {odd!r} "
+                    f"({type(odd).__name__}) among them")
 
 
 def random_split(ratings, test_frac: float = 0.2, *, seed=None):

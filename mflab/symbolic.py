@@ -59,10 +59,16 @@ class Loss(NamedTuple):
     params: dict
 
 
+MAX_K = 100  # loss, gradients and update rules: symbols for k factors (0.5 s at k = 50)
+MAX_RIDGE = (4, 3)  # normal_equations: ratings n and factors k of the exact solve
+
+
 @lru_cache(maxsize=None)
 def loss(k: int, *, reg: bool = False, biases: bool = False) -> Loss:
-    """``L = (r - r_hat)^2 [+ lambda (|p|^2 + |q|^2 [+ b_u^2 + b_i^2])]`` for k factors."""
-    k = _checks.positive_int("k", k)
+    """``L = (r - r_hat)^2 [+ lambda (|p|^2 + |q|^2 [+ b_u^2 + b_i^2])]`` for k factors.
+
+    ``k`` is at most :data:`MAX_K`: exact algebra is for small examples (``mflab.sgd`` for real k)."""
+    k = _checks.count("k", k, maximum=MAX_K)
     r, b_u, b_i, mu = sp.symbols("r b_u b_i mu", real=True)
     p = sp.ImmutableMatrix(sp.symbols(f"p_:{k}", real=True))
     q = sp.ImmutableMatrix(sp.symbols(f"q_:{k}", real=True))
@@ -268,9 +274,13 @@ class Ridge(NamedTuple):
 
 @lru_cache(maxsize=None)
 def normal_equations(n: int, k: int) -> Ridge:
-    """Set the ridge gradient to zero and solve it symbolically (exact algebra: keep ``k`` small)."""
-    n = _checks.positive_int("n", n)
-    k = _checks.positive_int("k", k)
+    """Set the ridge gradient to zero and solve it symbolically (exact algebra: ``n`` and ``k`` small).
+
+    At most :data:`MAX_RIDGE` = (4, 3): the exact solve takes about a second there, several at
+    (6, 3) and minutes at (5, 4), so a larger request is refused rather than left to hang.
+    """
+    n = _checks.count("n", n, maximum=MAX_RIDGE[0])
+    k = _checks.count("k", k, maximum=MAX_RIDGE[1])
     X = sp.Matrix(n, k, lambda j, f: sp.Symbol(f"x_{j}{f}", real=True))
     y = sp.Matrix(sp.symbols(f"y_:{n}", real=True))
     w = sp.Matrix(sp.symbols(f"w_:{k}", real=True))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import mflab
-from mflab import Factorization, Ratings, als, coldstart, metrics, recommend, sgd
+from mflab import Factorization, Ratings, als, baseline, coldstart, metrics, recommend, sgd
 
 
 def _random_ratings(n_users=30, n_items=25, per_user=12, seed=0):
@@ -100,7 +100,7 @@ def test_study_scores_with_the_lstsq_vector_and_never_scores_a_revealed_rating()
     R = _random_ratings(per_user=14)
     train, held = coldstart.hold_out_users(R, 4, seed=0)
     model = _biased_model(R.n_users, R.n_items)
-    fallback = recommend.popularity_model(train, by="rating")
+    fallback = baseline.popularity(train, by="rating")
     detail = coldstart.fold_in_study(model, held, reveal=(1, 3, 6), pool=6, k=5, reg=0.5, reg_bias=1.5,
                                      fallback=fallback, seed=7, per_user=True)
     assert len(detail) == 4 * 3 * 2
@@ -225,7 +225,7 @@ def test_the_study_is_seeded():
     R = _random_ratings(per_user=14)
     train, held = coldstart.hold_out_users(R, 4, seed=0)
     model = _biased_model(R.n_users, R.n_items)
-    fallback = recommend.popularity_model(train, by="rating")
+    fallback = baseline.popularity(train, by="rating")
     run = [coldstart.fold_in_study(model, held, reveal=(1, 2), pool=4, reg=0.5, fallback=fallback, seed=s)
            for s in (1, 1, 2)]
     pd.testing.assert_frame_equal(run[0], run[1])

@@ -143,3 +143,86 @@ def test_predict_in_blocks_equals_the_formula(monkeypatch):
     np.testing.assert_allclose(m.predict(u, i), 3.0 + m.user_bias[:, None] + m.item_bias + m.P @ m.Q.T,
                                atol=1e-12)
     assert m.predict(2, 3).shape == () and m.predict(2, items).shape == (40,)
+
+
+# ----------------------------------------------------------------------------- draws
+def _draws(S=5, n_users=4, n_items=6, k=2, seed=0, mu=True):
+    from mflab.factorization import Draws
+
+    rng = np.random.default_rng(seed)
+    return Draws(rng.normal(size=(S, n_users, k)), rng.normal(size=(S, n_items, k)),
+                 rng.normal(size=(S, n_users)), rng.normal(size=(S, n_items)),
+                 mu=3 + rng.normal(size=S) if mu else None)
+
+
+def _mean_of_draws(D, users, items, mu=None):
+    return np.mean([(D.mu[s] if D.mu is not None else mu) + D.user_bias[s][users] + D.item_bias[s][items]
+                    + np.sum(D.P[s][users] * D.Q[s][items], axis=1) for s in range(len(D))], axis=0)
+
+
+def test_with_draws_a_prediction_is_the_mean_of_the_draws_predictions(monkeypatch):
+    import mflab.factorization as fz
+
+    D = _draws()
+    m = Factorization(None, None, None, draws=D)
+    users, items = np.divmod(np.arange(24), 6)
+    expected = _mean_of_draws(D, users, items)
+    np.testing.assert_allclose(m.predict(users, items), expected, rtol=1e-12)
+    np.testing.assert_allclose(m.predict_all().ravel(), expected, rtol=1e-12)
+    monkeypatch.setattr(fz, "_GATHER_ELEMENTS", 7)  # one pair (and one draw) per block
+    np.testing.assert_allclose(m.predict(users, items), expected, rtol=1e-12)
+    np.testing.assert_allclose(m.predict_all().ravel(), expected, rtol=1e-12)
+    np.testing.assert_allclose(m.P, D.P.mean(axis=0))
+    assert m.k == m.params["k"] == 2 and m.mu == pytest.approx(D.mu.mean())
+    assert "5 draws" in repr(m)
+
+
+def test_draws_without_their_own_mu_use_the_model_s():
+    D = _draws(mu=False)
+    m = Factorization(None, None, 2.5, draws=D)
+    users, items = np.array([0, 3]), np.array([5, 1])
+    np.testing.assert_allclose(m.predict(users, items), _mean_of_draws(D, users, items, mu=2.5), rtol=1e-12)
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(P=np.zeros((4, 2))), "P must be the mean of the draws"),
+    (dict(user_bias=np.zeros(4)), "user_bias must be the mean"),
+    (dict(mu=0.0), "mu must be the mean"),
+    (dict(P=np.zeros((4, 3)), Q=np.zeros((6, 3))), "draws hold P"),
+    (dict(draws="draws"), "draws must be an mflab.factorization.Draws"),
+])
+def test_point_estimates_must_be_the_draws_means(change, words):
+    D = _draws()
+    parts = dict(P=D.P.mean(0), Q=D.Q.mean(0), mu=float(D.mu.mean()), user_bias=D.user_bias.mean(0),
+                 item_bias=D.item_bias.mean(0), draws=D)
+    Factorization(**parts)  # the means themselves are accepted
+    with pytest.raises((ValueError, TypeError), match=words):
+        Factorization(**(parts | change))
+
+
+@pytest.mark.parametrize("args, words", [
+    ((np.zeros((3, 4, 2)), np.zeros((2, 5, 2))), "same S"),
+    ((np.zeros((3, 4)), np.zeros((3, 5, 2))), "draws.P must be 3-D"),
+    ((np.zeros((3, 4, 2)), np.zeros((3, 5, 2)), np.zeros((3, 5))), r"draws.user_bias must have shape \(S, 4\)"),
+    ((np.full((1, 1, 1), np.nan), np.zeros((1, 1, 1))), "draws.P holds NaN"),
+])
+def test_draws_check_their_shapes(args, words):
+    from mflab.factorization import Draws
+
+    with pytest.raises(ValueError, match=words):
+        Draws(*args)
+
+
+def test_k_and_params_k_always_agree():
+    assert model().params["k"] == model().k == 2
+    with pytest.raises(ValueError, match=r"params\['k'\] is 60 but P and Q have 2 columns"):
+        model(params={"k": 60})
+
+
+def test_rmse_and_mae_of_a_model():
+    m = model()  # predicts 3 everywhere
+    r = Ratings([0, 1, 2], [0, 1, 3], [1.0, 3.0, 6.0], 3, 4)
+    assert m.rmse(r) == pytest.approx(np.sqrt((4 + 0 + 9) / 3))
+    assert m.mae(r) == pytest.approx(5 / 3)
+    with pytest.raises(TypeError, match="ratings must be an mflab.Ratings"):
+        m.rmse(np.ones(3))

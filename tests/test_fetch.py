@@ -51,6 +51,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/hang.zip":  # answers nothing until long after the client's time-out
             time.sleep(3)
             return
+        try:
+            if self.path.startswith("/trickle.zip"):  # the good archive at 16 KB/s
+                self._headers(len(GOOD))
+                for start in range(0, len(GOOD), 1024):
+                    self.wfile.write(GOOD[start:start + 1024])
+                    self.wfile.flush()
+                    time.sleep(1024 / 16_000)
+                return
+            if self.path.startswith("/endless.zip"):  # no Content-Length, and no end
+                self._headers(None)
+                while True:
+                    self.wfile.write(bytes(1 << 16))
+            if self.path.startswith("/announces-a-terabyte.zip"):
+                self._headers(10 ** 12)
+                self.wfile.write(GOOD)
+                return
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+            return
         body = ROUTES.get(self.path.split("?")[0])
         if body is None:
             self.send_error(404)
@@ -59,10 +77,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(GOOD) if self.path == "/truncated.zip" else len(body)))
         self.end_headers()
         slow = "slow" in self.path
-        for start in range(0, len(body), 1 << 16):
-            self.wfile.write(body[start:start + (1 << 16)])
-            if slow:
-                time.sleep(0.01)
+        try:
+            for start in range(0, len(body), 1 << 16):
+                self.wfile.write(body[start:start + (1 << 16)])
+                if slow:
+                    time.sleep(0.01)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    def _headers(self, length):
+        self.send_response(200)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
 
     def log_message(self, *args):
         pass
@@ -105,6 +132,9 @@ def test_a_good_archive_installs_into_the_cache_and_loads(server, no_local_copy,
     assert leftovers(no_local_copy) == ["ml-100k"]
     err = capsys.readouterr().err
     assert "Harper and Joseph A. Konstan" in err and "do not redistribute" in err
+    # stderr is not a terminal here (a log, a notebook): say what happened, from where, to where
+    assert f"downloaded MovieLens 100K (" in err and f"from {server}/ml-100k.zip" in err
+    assert f"into {installed}" in err
     # the second load uses the cache: no download, no licence printed again
     monkeypatch.setenv("MFLAB_MOVIELENS_URL", f"{server}/missing.zip")
     train, test = movielens_100k_split("u1")

@@ -53,3 +53,34 @@ def test_to_dense_and_mask_are_guarded_above_the_cell_limit(monkeypatch):
         with pytest.raises(ValueError, match=r"dense 3 x 4 array .*by_user.*force=True"):
             call()
     assert r.to_dense(force=True).shape == (3, 4)
+
+
+@pytest.fixture
+def four():
+    return Ratings([0, 0, 1, 2], [0, 1, 1, 2], [3.0, 4.0, 5.0, 1.0], 3, 3)
+
+
+@pytest.mark.parametrize("rows, error, words", [
+    ([4], ValueError, r"rows holds 4, outside the 4 rows"),
+    ([-1], ValueError, r"rows holds -1: row indices are 0-based"),
+    ([0.0, 1.0], TypeError, "rows must hold integer row indices"),
+    (["0"], TypeError, "rows must hold integer row indices"),
+    (np.ones(3, dtype=bool), ValueError, r"boolean mask must have one entry per rating \(4\); got shape \(3,\)"),
+    ([True, False], ValueError, r"boolean mask must have one entry per rating \(4\)"),
+    (np.ones((2, 2), dtype=int), ValueError, "flat list"),
+])
+def test_subset_refuses_rows_out_of_range_and_masks_of_the_wrong_length(four, rows, error, words):
+    with pytest.raises(error, match=words):
+        four.subset(rows)
+
+
+def test_subset_takes_a_mask_or_indices(four):
+    np.testing.assert_array_equal(four.subset([False, True, True, False]).value, [4.0, 5.0])
+    np.testing.assert_array_equal(four.subset(np.array([3, 0])).value, [1.0, 3.0])
+    assert len(four.subset([])) == 0 and len(four.subset(np.zeros(4, dtype=bool))) == 0
+
+
+def test_the_mean_of_no_ratings_is_an_error_not_nan(recwarn):
+    with pytest.raises(ValueError, match="holds no ratings"):
+        Ratings([], [], [], 3, 3).mean()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

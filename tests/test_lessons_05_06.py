@@ -210,7 +210,7 @@ def test_star_wars_neighbours_include_its_sequels(ml):
 def test_lesson_06_fold_in_study(ml):
     """Section 12: 150 validation and 250 evaluation users held out (seed 0), ALS on the rest;
     fold-in's reg chosen per metric on the validation users; the crossovers on the evaluation users."""
-    from mflab import coldstart, recommend
+    from mflab import baseline, coldstart
 
     R = ml.to_ratings()
     train, val_users, test_users = coldstart.hold_out_users(R, 150, 250, seed=0)
@@ -218,7 +218,7 @@ def test_lesson_06_fold_in_study(ml):
     new = np.unique(np.r_[val_users.user, test_users.user])
     assert not model.P[new].any() and not model.user_bias[new].any()
     assert not model.Q[train.item_counts() == 0].any()
-    popularity = recommend.popularity_model(train, by="rating")
+    popularity = baseline.popularity(train, by="rating")
 
     def study(held, reg):
         return coldstart.fold_in_study(model, held, reg=reg, reg_bias=5, fallback=popularity,

@@ -44,8 +44,9 @@ def members(archive: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
 def test_no_grouplens_file_is_inside(dist, kind):
     files = members(dist[0] if kind == "wheel" else dist[1])
-    assert any(name.endswith("mflab/datasets/movielens.py") for name in files)
-    assert any(name.endswith("mflab/templates/deck.html.j2") for name in files)  # make slides needs it
+    assert any(name.endswith("mflab/datasets/_files.py") for name in files)
+    assert any(name.endswith("mflab/course/templates/deck.html.j2") for name in files)  # make slides needs it
+    assert not any(name.endswith(("mflab/slides.py", "mflab/student.py")) for name in files)  # moved to mflab.course
     carried = [name for name, data in files.items() if hashlib.sha256(data).hexdigest() in GROUPLENS_SUMS]
     assert carried == []
     assert not [name for name in files if "/ml-100k/" in name]
@@ -53,7 +54,7 @@ def test_no_grouplens_file_is_inside(dist, kind):
 
 def test_the_sums_ship_so_a_download_can_be_verified(dist):
     wheel, sdist = dist
-    code = next(data for name, data in members(wheel).items() if name.endswith("datasets/movielens.py"))
+    code = next(data for name, data in members(wheel).items() if name.endswith("datasets/_files.py"))
     assert all(digest.encode() in code for digest in GROUPLENS_SUMS)
     listing = next(data for name, data in members(sdist).items() if name.endswith("data/ml-100k.sha256"))
     assert listing == (ROOT / "data" / "ml-100k.sha256").read_bytes()

@@ -81,3 +81,56 @@ def test_random_temporal_and_leave_one_out():
     assert sorted(test.value) == [1.0, 5.0, 9.0] and len(train) == 9
     with pytest.raises(ValueError, match="test_frac must be in"):
         splits.random_split(r, 1.5)
+
+
+# ----------------------------------------------------------------------------- batched top-n
+def _loop(model, users, n, exclude):
+    rows = []
+    for u in users:
+        items = model.recommend(int(u), n, exclude=exclude)["item"].to_numpy()
+        rows.append(np.r_[items, np.full(n - len(items), -1)])
+    return np.array(rows, dtype=np.int64)
+
+
+@pytest.fixture
+def dense_rater():
+    rng = np.random.default_rng(5)
+    R = np.where(rng.random((25, 12)) < 0.5, rng.integers(1, 6, (25, 12)).astype(float), np.nan)
+    R[3] = 4.0  # user 3 rated everything: nothing left to recommend
+    R[4, :10] = 3.0  # user 4 has 2 items left
+    return Ratings.from_dense(R)
+
+
+@pytest.mark.parametrize("kind", ["als", "draws", "ties"])
+def test_top_n_batch_is_top_n_in_a_loop(dense_rater, kind, monkeypatch):
+    from mflab.factorization import Draws
+
+    train = dense_rater
+    model = als.fit(train, 3, reg=0.5, epochs=4, seed=0)
+    if kind == "draws":
+        rng = np.random.default_rng(1)
+        model = Factorization(None, None, None, draws=Draws(rng.normal(size=(4, 25, 3)), rng.normal(size=(4, 12, 3)),
+                                                            rng.normal(size=(4, 25)), rng.normal(size=(4, 12))))
+    elif kind == "ties":  # items 0, 5 and 7 identical: ties go to the lower index
+        Q = model.Q.copy()
+        Q[[5, 7]] = Q[0]
+        b = model.item_bias.copy()
+        b[[5, 7]] = b[0]
+        model = Factorization(model.P, Q, model.mu, model.user_bias, b)
+    monkeypatch.setattr(recommend, "_BLOCK_CELLS", 40)  # blocks of 3 users: several blocks
+    users = np.r_[np.arange(25)[::-1], 3, 4, 0]
+    for exclude in (train, None):
+        got = recommend.top_n_batch(model, users, 5, exclude=exclude)
+        assert got.shape == (len(users), 5) and got.dtype == np.int64
+        np.testing.assert_array_equal(got, _loop(model, users, 5, exclude))
+    excluded = recommend.top_n_batch(model, [3, 4], 5, exclude=train)
+    np.testing.assert_array_equal(excluded[0], -1)
+    assert (excluded[1, 2:] == -1).all() and set(excluded[1, :2]) == {10, 11}
+    assert recommend.top_n_batch(model, [], 5).shape == (0, 5)
+
+
+def test_top_n_scores_are_the_model_s_predictions(dense_rater):
+    model = sgd.fit(dense_rater, 3, epochs=3, seed=0)
+    top = model.recommend(2, 4, exclude=dense_rater)
+    np.testing.assert_allclose(top["score"], model.predict(2, top["item"].to_numpy()), rtol=1e-12)
+    assert not set(top["item"]) & set(dense_rater.user_items(2)[0].tolist())

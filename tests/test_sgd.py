@@ -58,6 +58,63 @@ def test_each_compiled_step_is_the_plain_step_within_1e_12():
         P, Q = state[0], state[1]
 
 
+@pytest.mark.parametrize("biases", [True, False])
+def test_the_compiled_kernel_is_the_readable_loop_over_a_whole_epoch(biases):
+    # users and items in random order (the prefetches point ahead), k = 100, 3 epochs:
+    # compiled _fast_epoch against the plain epoch, and its own source run as Python
+    rng = np.random.default_rng(2)
+    n_users, n_items, k = 50, 40, 100
+    users, items = rng.integers(0, n_users, 300), rng.integers(0, n_items, 300)
+    values = rng.uniform(1, 5, 300)
+    start = [rng.normal(0, 0.1, (n_users, k)), rng.normal(0, 0.1, (n_items, k)), rng.normal(0, 0.1, n_users),
+             rng.normal(0, 0.1, n_items)]
+    runs = {name: [a.copy() for a in start] for name in ("compiled", "plain", "fast_as_python")}
+    for _ in range(3):
+        sse = {name: kernel(users, items, values, *runs[name], 3.5, 0.01, 0.05, 0.02, biases)
+               for name, kernel in (("compiled", sgd.compiled_epoch), ("plain", sgd.epoch),
+                                    ("fast_as_python", sgd._fast_epoch))}
+        for name in ("compiled", "fast_as_python"):
+            assert sse[name] == pytest.approx(sse["plain"], rel=1e-12)
+            for a, b in zip(runs[name], runs["plain"]):
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert not np.array_equal(runs["plain"][0], start[0])
+
+
+def test_divergence_is_caught_in_the_compiled_kernel_too(sparse):
+    for compiled in (True, False):
+        with pytest.raises(sgd.DivergenceError, match="lr=50"):
+            sgd.fit(sparse, 3, lr=50.0, epochs=5, seed=0, compiled=compiled)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_the_overlapped_bookkeeping_gives_the_same_fit(sparse, monkeypatch, capsys, shuffle):
+    # epoch n+1's shuffle and epoch n's history on a second thread: the same draws, the same numbers
+    kw = dict(lr=0.02, reg=0.05, epochs=6, seed=5, shuffle=shuffle, test=sparse, progress=True)
+    monkeypatch.setattr(sgd.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sgd, "_OVERLAP_MIN", 0)  # this small problem would run in turn
+    overlapped = sgd.fit(sparse, 3, **kw)
+    printed = capsys.readouterr().out
+    monkeypatch.setattr(sgd, "_OVERLAP", False)
+    in_turn = sgd.fit(sparse, 3, **kw)
+    assert capsys.readouterr().out == printed and printed.count("SGD epoch") == 6
+    for name in ("P", "Q", "user_bias", "item_bias"):
+        np.testing.assert_array_equal(getattr(overlapped, name), getattr(in_turn, name))
+    assert overlapped.history == in_turn.history
+    assert overlapped.history["train_rmse"][-1] == pytest.approx(overlapped.rmse(sparse), rel=1e-12)
+
+
+def test_an_error_in_the_bookkeeping_thread_reaches_the_caller(sparse, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("history failed")
+
+    monkeypatch.setattr(sgd._history, "rmse", broken)
+    monkeypatch.setattr(sgd, "_OVERLAP_MIN", 0)
+    for overlap in (True, False):
+        monkeypatch.setattr(sgd, "_OVERLAP", overlap)
+        with pytest.raises(RuntimeError, match="history failed"):
+            sgd.fit(sparse, 3, epochs=3, seed=0)
+
+
 @pytest.mark.needs_numba
 def test_compiled_loop_is_numba():
     import numba

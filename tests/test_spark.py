@@ -56,6 +56,8 @@ def test_block_traffic_refuses_bad_input():
         mspark.block_traffic(r, 0, 2)
     with pytest.raises(TypeError, match="mflab.Ratings"):
         mspark.block_traffic(np.ones((3, 3)), 2, 2)
+    with pytest.raises(ValueError, match="n_user_blocks x n_item_blocks.*force=True"):
+        mspark.block_traffic(r, 10**8, 2)  # two tables of 1.6 GB each: refused before allocating
 
 
 def test_find_java_says_what_to_install_when_there_is_none(monkeypatch):

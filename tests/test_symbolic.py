@@ -194,3 +194,15 @@ def test_bad_input():
         symbolic.sgd_update(5, [1, 2], [1, 2], lr=0)
     with pytest.raises(ValueError, match=r"\(2, 2\)"):
         symbolic.normal_equations(2, 2).solve(np.ones((3, 2)), np.ones(3), 0.1)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: symbolic.loss(10 ** 6), r"k must be an integer in \[1, 100\]; got 1000000"),
+    (lambda: symbolic.sgd_update(5, np.ones(1000), np.ones(1000), lr=0.1), r"k must be an integer in \[1, 100\]"),
+    (lambda: symbolic.normal_equations(5, 4), r"n must be an integer in \[1, 4\]; got 5"),
+    (lambda: symbolic.normal_equations(2, 10 ** 8), r"k must be an integer in \[1, 3\]"),
+])
+def test_exact_algebra_refuses_sizes_that_would_hang(call, words):
+    """Issue 25: a size that sympy would work on for minutes (or hours) is refused at once."""
+    with pytest.raises(ValueError, match=words):
+        call()

@@ -2,6 +2,7 @@
 from .toy import lecture_example, toy_matrix
 from .synthetic import SyntheticGenres, synthetic_genres
 from .movielens import MovieLens100K, movielens_100k, movielens_100k_split
+from .features import movielens_features, movielens_user_row
 
 __all__ = ["toy_matrix", "lecture_example", "synthetic_genres", "SyntheticGenres",
            "movielens_100k", "movielens_100k_split", "MovieLens100K"]

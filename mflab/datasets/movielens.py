@@ -9,16 +9,17 @@ Where the files are looked for, first match wins:
 1. the ``path`` argument;
 2. the environment variable ``MFLAB_DATA``;
 3. ``data/ml-100k`` in the repository, when mflab runs from a checkout (it ships the files there
-   so that a classroom works offline);
+   so that a classroom works offline); an installed package (pip) has no such folder;
 4. the per-user cache: ``$MFLAB_CACHE/ml-100k``, by default ``~/.cache/mflab/ml-100k``.
 
 If none of them exists, GroupLens's ``ml-100k.zip`` is downloaded once (``MFLAB_MOVIELENS_URL``
 names a mirror), verified file by file and installed into the cache (:mod:`mflab.datasets.fetch`).
 ``path`` and ``MFLAB_DATA`` may name the ``ml-100k`` directory itself or a directory containing it.
+Without a network, ``python -m mflab.datasets.fetch --from path/to/ml-100k.zip`` installs an archive
+downloaded elsewhere into the cache.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,56 +27,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from ..ratings import Ratings
+from . import _files
+from ._files import ARCHIVE_URL, CACHE_ENV, ENV_VAR, SHA256, SIZES, cache_dir  # noqa: F401 (public names)
+from . import fetch as _fetch  # one way only: fetch never imports this module
+from .errors import DataFileError, DownloadError
 
 __all__ = ["MovieLens100K", "movielens_100k", "movielens_100k_split", "DataFileError",
            "SHA256", "SPLITS", "data_dir", "cache_dir"]
 
-ENV_VAR = "MFLAB_DATA"
-CACHE_ENV = "MFLAB_CACHE"
 N_USERS, N_ITEMS = 943, 1682
 SCALE = (1, 5)
 SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
-ARCHIVE_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-_REPO = Path(__file__).resolve().parents[2]
-# Only a checkout has the data folder: an installed wheel's parents[2] is site-packages' parent.
-_REPO_DATA = _REPO / "data" / "ml-100k"
-
-# The sums of the files as GroupLens distributes them. They are the authority the loader checks
-# against, so that data found through MFLAB_DATA is held to the same standard as the repository's;
-# data/ml-100k.sha256 lists the same sums for `sha256sum -c`, and a test keeps the two equal.
-SHA256 = {
-    "README": "4883b8cf340ed0059971b33f56ad3adc88a40792108ebca3d24aafc4c82e8b52",
-    "u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
-    "u.genre": "9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb",
-    "u.info": "5b0a40b2e47a729ee6203063f6dcf8790c2e63f5a18663e6ee318a72c5f3c27b",
-    "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
-    "u.occupation": "cd5fbec9afe345d993a62fc7817df1a4a9079c4feb267b3118763b8fd942137d",
-    "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
-    "u1.base": "ce253ec86c448b44fb3ba9a30d12dcfc2e9210cbde71efada3730c22e9ac212a",
-    "u1.test": "18c6014a4b2c7324f250a63f8904a7b16b2b19f911129e346141507b0cbac950",
-    "u2.base": "6c06f0b5df4b256da1a994f3ac66edc8da4d3f09bc9282df6b14d893366d703e",
-    "u2.test": "4de658d1e04ed9104629509a2e2528fce833ac8e048280183f1df167632038c3",
-    "u3.base": "afdc155c291c6edc41c0407e39d7462eb98d341e064f0b0a12175b80b3c4af5d",
-    "u3.test": "0f548b51c78327de4c156461d3e430b7e5579fe2b5681586a59416e48fd35f6d",
-    "u4.base": "219f0f4d40dfe9c5141d425f53fa91ee23ed275f14e280bbf1b50117afb064ca",
-    "u4.test": "7c02ad0a1e7ab1083c8b9d4b627203a051dd7b5eab46d99fa44de33470de8db9",
-    "u5.base": "a9574e59ce961eec2121627760b6e9b0974ce1637b3fe69ac32cb14a4bfab485",
-    "u5.test": "351cc52e0d15b6c721466276fc24671d40936899e3d01fadeaf312915b8c5634",
-    "ua.base": "67b5bcdb380c29f85d56a012ecd88612ae020f30a6730d117a334ee8203b91f2",
-    "ua.test": "d0497e202417720f57a184ec8c66be2d1afa4ff41bb53787c57b28d6bf79bc42",
-    "ub.base": "237254d253b6ad7de84f919d041055428646254f34ed8f562703c899430cd881",
-    "ub.test": "d54a72d05730d5892062734b2bec73e976f9b713d18c828a18b968d6cce442da",
-}
+# The checkout's data folder, or None for an installed package (whose parent is site-packages).
+_REPO_DATA = _files.repository_data()
+_sha256 = _files.sha256
 
 RATING_COLUMNS = ["user_id", "item_id", "rating", "timestamp"]
-
-
-class DataFileError(ValueError):
-    """A MovieLens file is missing or differs from the published one.
-
-    The message names the file, says what is wrong and how to restore it.
-    """
 
 
 # --------------------------------------------------------------------------- public API
@@ -170,83 +139,76 @@ def data_dir(path=None, *, download: bool = True) -> Path:
     With nothing found and ``download=True``, fetches GroupLens's archive into the cache first.
     """
     if path is not None or os.environ.get(ENV_VAR):
-        where, source = ((Path(path), "the path argument") if path is not None
-                         else (Path(os.environ[ENV_VAR]), f"the {ENV_VAR} environment variable"))
-        where = where.expanduser()
+        where, source = ((_checks.path("path", path), "the path argument") if path is not None
+                         else (Path(os.environ[ENV_VAR]).expanduser(), f"the {ENV_VAR} environment variable"))
         if (where / "ml-100k").is_dir():
             where = where / "ml-100k"
         if not where.is_dir():
             raise DataFileError(
                 f"MovieLens 100K directory {where} (from {source}) does not exist or is not a "
                 f"directory. Point it at the unzipped ml-100k directory of {ARCHIVE_URL}, or leave "
-                f"it unset to use the repository's copy or the download cache.")
+                f"it unset to use {'the repository copy or ' if _REPO_DATA else ''}the download cache.")
         return where
-    if _REPO_DATA.is_dir():
+    if _REPO_DATA is not None and _REPO_DATA.is_dir():
         return _REPO_DATA
     cached = cache_dir() / "ml-100k"
     if cached.is_dir():
         return cached
     if not download:
         raise DataFileError(_not_found(cached, "download=False was given"))
-    from .fetch import DownloadError, download as fetch
-
     try:
-        return fetch(cached)
+        return _fetch.download(cached)
     except DownloadError as error:
         raise DataFileError(_not_found(cached, str(error))) from None
 
 
-def cache_dir() -> Path:
-    """The per-user cache of downloaded data: ``$MFLAB_CACHE``, else ``~/.cache/mflab``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mflab").expanduser()
-
-
 def _not_found(cached: Path, why: str) -> str:
-    return (
-        f"MovieLens 100K was not found and could not be downloaded ({why}). Looked in: the path "
-        f"argument (not given); ${ENV_VAR} (not set); the repository's data/ml-100k ({_REPO_DATA}: "
-        f"absent); the cache {cached} (absent). To fix it, either: run `make data` (or "
-        f"`python -m mflab.datasets.fetch --to {cached}`) on a machine with a network; or download "
-        f"{ARCHIVE_URL} elsewhere and install it with `make data FROM=path/to/ml-100k.zip`; or "
-        f"set {ENV_VAR} to an unzipped ml-100k directory.")
+    """Where the data was looked for, and the fixes that work for this user (a checkout or pip)."""
+    places = ["the path argument (not given)", f"${ENV_VAR} (not set)"]
+    if _REPO_DATA is not None:
+        places.append(f"the repository's data/ml-100k ({_REPO_DATA}: absent)")
+    places.append(f"the cache {cached} (absent)")
+    fixes = []
+    if _REPO_DATA is not None:
+        fixes.append("in the repository, run `make data` on a machine with a network, or "
+                     "`make data FROM=path/to/ml-100k.zip` with an archive downloaded elsewhere")
+    fixes += [f"once a network is up, run `python -m mflab.datasets.fetch` (it downloads into "
+              f"{_REPO_DATA or cached})",
+              f"download {ARCHIVE_URL} elsewhere (a browser, another machine) and install it with "
+              f"`python -m mflab.datasets.fetch --from path/to/ml-100k.zip`",
+              f"set {_files.URL_ENV} to a mirror of ml-100k.zip (a course server, say)",
+              f"set {ENV_VAR} to an unzipped ml-100k directory"]
+    return (f"MovieLens 100K was not found and could not be downloaded ({why}). Looked in: "
+            f"{'; '.join(places)}. To fix it, either: " + "; or ".join(fixes) + ".")
 
 
 # --------------------------------------------------------------------------- verification
 def _checked(where: Path, name: str) -> Path:
-    """``where / name`` after checking its sha256 against :data:`SHA256`."""
+    """``where / name`` after checking its size, then its sha256, against the published file."""
     file = where / name
-    if not file.is_file():
-        raise DataFileError(f"MovieLens 100K file {name} is missing from {where}. {_restore(where, name)}")
     # Hashed on every read (about 10 ms for the largest file): a cache keyed on size and
     # modification time would trust a file altered in place that kept both.
-    actual = _sha256(file)
-    expected = SHA256[name]
-    if actual != expected:
+    why = _files.problem(file, name)
+    if why == "missing":
+        raise DataFileError(f"MovieLens 100K file {name} is missing from {where}. {_restore(where, name)}")
+    if why is not None:
         raise DataFileError(
-            f"MovieLens 100K file {name} in {where} has been altered: its sha256 is {actual[:12]}..., "
-            f"expected {expected[:12]}... The lessons' numbers hold only for the published file. "
-            f"{_restore(where, name)}")
+            f"MovieLens 100K file {name} in {where} has been altered: {why}. The lessons' numbers "
+            f"hold only for the published file. {_restore(where, name)}")
     return file
 
 
 def _restore(where: Path, name: str) -> str:
-    if where.resolve() == _REPO_DATA.resolve():
+    if _REPO_DATA is not None and where.resolve() == _REPO_DATA.resolve():
         how = (f"run `git checkout -- data/ml-100k/{name}` or `make data` in the mflab repository, "
                f"or copy {name}")
     elif where.resolve() == (cache_dir() / "ml-100k").resolve():
-        how = f"delete {where} so that it is downloaded again, or copy {name}"
+        how = (f"delete {where} so that it is downloaded again (or run `python -m "
+               f"mflab.datasets.fetch --to {where}`), or copy {name}")
     else:
         how = f"copy {name}"
     return (f"To restore it, {how} from GroupLens's archive {ARCHIVE_URL} into {where}; or point "
             f"{ENV_VAR} (or path=...) at an intact copy of the ml-100k directory.")
-
-
-def _sha256(file: Path) -> str:
-    digest = hashlib.sha256()
-    with open(file, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- parsing

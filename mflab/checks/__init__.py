@@ -1,0 +1,37 @@
+"""Checks for exercises: run a student's function on small hidden cases against mflab's own.
+
+An exercise that asks you to write a piece of an algorithm can end with, for example::
+
+    from mflab import checks
+    checks.sgd_step(my_step)
+
+Each check draws a few cases (seeded, so the same every time), calls your function and mflab's
+verified version on each, prints one line per case, and returns True when every case agrees to
+``1e-8``. For the first case that fails it also prints the inputs, what was expected and what your
+function gave, side by side, with a hint when the mistake is a known one, and it ends with a
+one-line summary. It is strict where a later lesson would trip: a ``(1, k)`` array is not a
+``(k,)`` vector, and a function that returns nothing is reported as "returned None". A function
+that raises is a failed case, with the exception and the line that raised it.
+
+Your function runs in a separate process (a fork of the notebook's kernel, so a function defined in
+a cell is there as written): one still running after :data:`TIMEOUT` seconds on a case is stopped,
+whatever it is doing, and reported as stopped; the notebook carries on. Where processes cannot be
+forked (Windows), it runs in the notebook itself and only a loop in Python code can be stopped
+(:mod:`mflab.checks._runner` says more).
+
+Adding a check (a lesson author)
+--------------------------------
+Write a module ``mflab/checks/<topic>.py`` with a function ``name(yours, *, timeout=None) -> bool``
+that builds a few seeded cases (tuples of arguments) and returns
+``_compare.compare(name, cases, yours, reference, params=..., results=..., label=..., slips=...,
+timeout=timeout)``, where ``reference`` is mflab's own function and each slip is a
+``(wrong_function, hint)`` pair: a wrong answer students give (it may raise where the student's
+code would), and the hint that names it. Import the function here and add it to ``__all__``; test
+it in ``tests/test_checks.py`` with a correct function, and each slip with a function that makes it.
+"""
+from ._compare import TIMEOUT, TOLERANCE, compare
+from .metrics import rmse
+from .ridge import solve_user
+from .sgd import sgd_step
+
+__all__ = ["sgd_step", "solve_user", "rmse", "compare", "TIMEOUT", "TOLERANCE"]
