@@ -9,7 +9,7 @@ import pytest
 from mflab import Ratings, als, demo, recommend
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ROOT / "notebooks" / "10_rate_and_recommend.ipynb"
+LESSON = ROOT / "notebooks" / "13_rate_and_recommend.ipynb"
 
 
 @pytest.fixture(scope="module")
