@@ -2,10 +2,10 @@
 
 The generating process, in order of random draws from one ``numpy.random.Generator``:
 
-1. user tastes ``U_true ~ Exponential(1)``, shape (n_users, n_genres);
+1. user tastes ``P_true ~ Exponential(1)``, shape (n_users, n_genres);
 2. each movie's primary genre, uniform over genres;
-3. movie loadings ``M_true ~ Exponential(0.3)``, plus ``Uniform(1.5, 3)`` on the primary genre;
-4. ``R_true = U_true M_true^T`` rescaled linearly to [1, 5];
+3. movie loadings ``Q_true ~ Exponential(0.3)``, plus ``Uniform(1.5, 3)`` on the primary genre;
+4. ``R_true = P_true Q_true^T`` rescaled linearly to [1, 5];
 5. ``R_noisy = clip(R_true + Normal(0, noise), 1, 5)``;
 6. each cell observed with probability ``density``; then every user topped up to at least 3 and
    every movie to at least 2 observed ratings;
@@ -38,8 +38,8 @@ class SyntheticGenres:
     test: Ratings
     genres: tuple             # genre names
     movie_genres: np.ndarray  # (n_movies,) primary genre index of each movie
-    U_true: np.ndarray
-    M_true: np.ndarray
+    P_true: np.ndarray
+    Q_true: np.ndarray
     rng: np.random.Generator  # the generator, in the state the generation left it
 
     @property
@@ -58,7 +58,7 @@ class SyntheticGenres:
 def synthetic_genres(n_users: int = 80, n_movies: int = 50, *, genres=GENRES, density: float = 0.25,
                      noise: float = 0.3, test_frac: float = 0.2, min_per_user: int = 3,
                      min_per_movie: int = 2, seed=42) -> SyntheticGenres:
-    """Generate the genre data set: tastes U_true and loadings M_true drawn per genre, R_true their
+    """Generate the genre data set: tastes P_true and loadings Q_true drawn per genre, R_true their
     product scaled to [1, 5], R_noisy with clipped Gaussian noise, a random mask topped up to
     ``min_per_user`` and ``min_per_movie``, and the observed cells shuffled into train and test."""
     n_users = _checks.positive_int("n_users", n_users)
@@ -77,13 +77,13 @@ def synthetic_genres(n_users: int = 80, n_movies: int = 50, *, genres=GENRES, de
     rng = _checks.generator(seed)
     g = len(genres)
 
-    U_true = rng.exponential(scale=1.0, size=(n_users, g))
+    P_true = rng.exponential(scale=1.0, size=(n_users, g))
     movie_genres = rng.integers(0, g, size=n_movies)
-    M_true = rng.exponential(scale=0.3, size=(n_movies, g))
+    Q_true = rng.exponential(scale=0.3, size=(n_movies, g))
     for j, genre in enumerate(movie_genres):
-        M_true[j, genre] += rng.uniform(1.5, 3.0)
+        Q_true[j, genre] += rng.uniform(1.5, 3.0)
 
-    R = U_true @ M_true.T
+    R = P_true @ Q_true.T
     R_true = 1.0 + 4.0 * (R - R.min()) / (R.max() - R.min())
     R_noisy = np.clip(R_true + rng.normal(0, noise, R_true.shape), 1.0, 5.0)
 
@@ -104,4 +104,4 @@ def synthetic_genres(n_users: int = 80, n_movies: int = 50, *, genres=GENRES, de
         return Ratings(cells[:, 0], cells[:, 1], R_noisy[cells[:, 0], cells[:, 1]], n_users, n_movies, scale=(1.0, 5.0))
 
     return SyntheticGenres(R_true, R_noisy, mask, ratings(train_cells), ratings(test_cells), genres,
-                           movie_genres, U_true, M_true, rng)
+                           movie_genres, P_true, Q_true, rng)

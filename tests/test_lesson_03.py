@@ -1,0 +1,72 @@
+"""The figures lesson 03 (synthetic ratings with genres) prints, held through the mflab API:
+the generator draw for draw, the counts of the data set and the numbers its prose quotes."""
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import mflab
+from mflab import plots
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mflab.datasets.synthetic_genres()
+
+
+def test_rating_range_and_mean(data):
+    assert (round(data.R_noisy.min(), 2), round(data.R_noisy.max(), 2)) == (1.00, 5.00)
+    assert round(data.R_noisy.mean(), 2) == 1.74
+    assert data.R_true.shape == data.R_noisy.shape == (80, 50)
+
+
+def test_genre_counts(data):
+    assert data.genres == ("Action", "Comedy", "Drama", "SciFi", "Horror")
+    assert np.bincount(data.movie_genres, minlength=5).tolist() == [16, 7, 2, 10, 15]
+
+
+def test_observed_counts(data):
+    n = int(data.mask.sum())
+    assert (n, data.mask.size) == (999, 4000)
+    assert f"{n / data.mask.size:.1%}" == "25.0%"
+    per_user, per_movie = data.mask.sum(axis=1), data.mask.sum(axis=0)
+    assert (per_user.min(), round(per_user.mean(), 1), per_user.max()) == (6, 12.5, 19)
+    assert (per_movie.min(), round(per_movie.mean(), 1), per_movie.max()) == (14, 20.0, 32)
+
+
+def test_train_test_split(data):
+    assert (len(data.train), len(data.test)) == (800, 199)
+    assert not (data.train.mask() & data.test.mask()).any()
+    assert ((data.train.mask() | data.test.mask()) == data.mask).all()
+
+
+def test_true_matrix_has_five_genre_directions_plus_the_offset(data):
+    s = np.linalg.svd(data.R_true, compute_uv=False)
+    assert np.linalg.matrix_rank(data.P_true @ data.Q_true.T) == 5
+    assert np.linalg.matrix_rank(data.R_true) == 6  # the rescale to [1, 5] adds a constant
+    assert np.round(s[:6], 2).tolist() == [112.11, 15.59, 13.93, 11.45, 6.69, 2.16]
+
+
+def test_noise_edge_of_lesson_03(data):
+    """Lesson 03 shows the noise edge: pure noise of the same shape against the data's values."""
+    s_noisy = np.linalg.svd(data.R_noisy, compute_uv=False)
+    s_added = np.linalg.svd(data.R_noisy - data.R_true, compute_uv=False)
+    s_pure = np.linalg.svd(np.random.default_rng(0).normal(0, 0.3, data.R_true.shape), compute_uv=False)
+    assert (round(s_added[0], 2), round(s_pure[0], 2)) == (4.28, 4.57)
+    assert round(0.3 * (np.sqrt(80) + np.sqrt(50)), 2) == 4.80
+    assert int((s_noisy > s_pure[0]).sum()) == 5 and int((s_noisy > s_added[0]).sum()) == 5
+    # a noise matrix has no dominant direction: its top value is within 20% of its fifth
+    assert s_pure[0] < 1.2 * s_pure[4] and s_added[0] < 1.2 * s_added[4]
+
+
+def test_lesson_03_check_arithmetic(data):
+    assert [k * (data.n_users + data.n_movies) for k in (5, 10)] == [650, 1300]
+    assert len(data.train) == 800
+
+
+# ----------------------------------------------------------------- lesson 04: baseline
+def test_lesson_03_prose_numbers(data):
+    """What lesson 03's prose quotes: Drama's few ratings, the constant's sigma_1, the noise's sd."""
+    seen = data.mask[:, data.movie_genres == 2]
+    assert (seen.sum(), seen.any(axis=1).sum()) == (35, 30)  # 35 Drama ratings; 50 of 80 users rated none
+    assert round(data.R_noisy.mean() * np.sqrt(data.R_noisy.size), 1) == 110.3
+    assert round((data.R_noisy - data.R_true).std(), 2) == 0.28
