@@ -29,7 +29,7 @@ SLIDES_DIR ?= slides
 # make student ANSWERS=click keeps the concept-check answers behind a click (default: removed).
 ANSWERS ?=
 
-.PHONY: help setup lab lab-key workspace test unit unit-nonumba notebooks-test notebooks bench student slides \
+.PHONY: help setup lab lab-key workspace test unit-and-notebooks unit unit-nonumba notebooks-test notebooks lesson-times bench student slides \
 	demo data clean distclean
 
 help:
@@ -38,7 +38,8 @@ help:
 	@echo "                behind a click); a lesson already there is never overwritten"
 	@echo "make test       set up .venv, then run the unit tests and every notebook under nbval"
 	@echo "make notebooks  re-execute every notebook in place (store fresh outputs)"
-	@echo "make bench      run the benchmarks in bench/ (in their own venv, bench/.venv, with Surprise)"
+	@echo "make bench      run the benchmarks in bench/ (in their own venv, bench/.venv, with Surprise, implicit, myFM)"
+	@echo "make lesson-times  how long each lesson takes to run (three runs each, on copies)"
 	@echo "make data       check data/ml-100k against its sha256 sums; fetch it if missing or damaged"
 	@echo "                (make data FROM=path/to/ml-100k.zip installs a local copy of the archive)"
 	@echo "For instructors (see INSTRUCTORS.md):"
@@ -83,37 +84,58 @@ lab-key: setup
 	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	    --LabApp.default_url=/lab/tree/$(NB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
-# The three parts run two at a time (the notebooks, the longest, beside the two unit runs), which
-# keeps a fresh `make test` well under ten minutes on two cores; each part's output is printed in
-# one piece when it ends. TEST_JOBS=1 runs them one after another.
-TEST_JOBS ?= 2
-test: setup
-	@echo "==> the notebooks under nbval, beside the unit tests and then the no-numba unit tests ($(TEST_JOBS) at a time)"
-	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target notebooks-test unit unit-nonumba
-	@echo "==> all tests passed"
+# make test, in two stages, each announced by one line and followed by pytest's progress:
+#  1. the unit tests and every lesson under nbval, in ONE pytest session spread over the cores
+#     (pytest-xdist, --dist loadfile: a test file, or a notebook's cells, stay together on one worker,
+#     so a lesson runs top to bottom in one kernel);
+#  2. the tests of the compiled loops again with numba switched off (MFLAB_NO_NUMBA=1): the plain
+#     Python each numba kernel compiles must give the same answers and the same errors.
+# BLAS runs single-threaded in each worker (two workers already fill two cores; OpenBLAS's own
+# threads on top made some tests 5-10 times slower on a busy machine).
+TEST_WORKERS ?= 2
+# The lessons are stored with the outputs of this machine's own OpenBLAS kernels (make notebooks);
+# the tests run them under another kernel where the CPU can (Haswell's: any x86-64 CPU with AVX2), so
+# an output that depends on the BLAS kernel fails here at once rather than on a student's laptop.
+# Set OPENBLAS_CORETYPE to test another kernel (NEHALEM, ZEN, ...), or OPENBLAS_CORETYPE= for the native one.
+ifeq ($(origin OPENBLAS_CORETYPE),undefined)
+OPENBLAS_CORETYPE := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo HASWELL)
+endif
+TEST_ENV = OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORETYPE),OPENBLAS_CORETYPE=$(OPENBLAS_CORETYPE),)
+# The test files of the modules with a numba kernel (sgd, _history, implicit, fm): stage 2 runs these.
+COMPILED_TESTS := tests/test_sgd.py tests/test_numba_switch.py tests/test_objective.py \
+	tests/test_implicit_als.py tests/test_bpr.py tests/test_hostile_implicit.py tests/test_fm.py \
+	tests/test_contract.py
 
-# Unit tests draw figures without a display.
+test: setup
+	@start=$$(date +%s); \
+	echo "==> [1/2] unit tests and the $(words $(NOTEBOOKS)) lessons under nbval, on $(TEST_WORKERS) workers$(if $(OPENBLAS_CORETYPE), (OpenBLAS kernel $(OPENBLAS_CORETYPE)),)"; \
+	$(MAKE) --no-print-directory unit-and-notebooks || exit 1; \
+	echo "==> [2/2] the compiled loops' tests with numba switched off ($$(( $$(date +%s) - start )) s so far)"; \
+	$(MAKE) --no-print-directory unit-nonumba || exit 1; \
+	echo "==> all tests passed in $$(( $$(date +%s) - start )) s"
+
+# Stage 1 alone. The kernels get the default inline backend (under MPLBACKEND=Agg a figure cell
+# would lose its stored output); the unit tests choose Agg themselves (tests/conftest.py).
+unit-and-notebooks: setup
+	env -u MPLBACKEND $(TEST_ENV) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile \
+	    --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) tests/ $(NOTEBOOKS)
+
+# The unit tests alone, or the lessons alone (one after another), for a quicker loop while editing.
 unit: setup
 	@echo "==> unit tests (tests/)"
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests/
-
-# Notebooks run one after another (nbval cannot split a notebook across workers) with the default
-# inline backend: under MPLBACKEND=Agg a figure cell would lose its stored output and fail.
-# The same unit tests with numba switched off (mflab/_numba.py): the plain-Python loops must give the
-# same answers and the same errors. Tests marked needs_numba (about compiled loops, or minutes long
-# as plain Python) are left out, and so are the Spark and browser tests, which run no mflab loop.
-unit-nonumba: setup
-	@echo "==> unit tests without numba (MFLAB_NO_NUMBA=1)"
-	MFLAB_NO_NUMBA=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests/ -m "not needs_numba" -q \
-	    --ignore=tests/test_spark.py --ignore=tests/test_browser.py \
-	    -W "ignore:mflab runs its training loops as plain Python:UserWarning"
+	MPLBACKEND=Agg $(TEST_ENV) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/
 
 notebooks-test: setup
 	@echo "==> notebooks under nbval, strict, sanitized with $(SANITIZE)"
-	@if [ -z "$(NOTEBOOKS)" ]; then echo "    no notebooks yet in $(NB_DIR)/; nothing to check"; exit 0; fi; \
-	env -u MPLBACKEND $(BIN)/python -m pytest --nbval --nbval-current-env \
-	    --nbval-sanitize-with $(SANITIZE) $(NB_DIR)/; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "    pytest collected no notebook cells"; exit 0; fi; exit $$rc
+	env -u MPLBACKEND $(TEST_ENV) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile \
+	    --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) $(NOTEBOOKS)
+
+# Stage 2 alone. Tests marked needs_numba (about the compiled code itself, or minutes long as plain
+# Python) are left out.
+unit-nonumba: setup
+	MFLAB_NO_NUMBA=1 MPLBACKEND=Agg $(TEST_ENV) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) \
+	    -m "not needs_numba" -W "ignore:mflab runs its training loops as plain Python:UserWarning" \
+	    $(COMPILED_TESTS)
 
 # Store fresh outputs after editing a lesson; no timings in the cell metadata and no widget state in
 # the notebook's metadata (both change on every run; lesson 10's app is live only in a kernel).
@@ -124,6 +146,11 @@ notebooks: setup
 	        --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
 	        "$$nb" || exit 1; \
 	done
+
+# How long each lesson runs in a fresh kernel (the lesson standard: under 60 s), three runs each, on
+# copies; in the test environment, since the lessons need its packages.
+lesson-times: setup
+	env -u MPLBACKEND $(BIN)/python bench/lesson_times.py --runs 3
 
 # The benchmarks run in their own venv, bench/.venv: mflab plus Surprise, the reference they are
 # compared with, which is never a dependency of mflab itself (bench/requirements.txt).
