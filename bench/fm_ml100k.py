@@ -16,7 +16,7 @@ the same features, run alternately so both see the same machine load. Time per s
 Finally, on u1: mflab.fm with ids only against mflab.bayes (same noise precision, three seeds).
 RMSE is of predictions clipped to 1..5, for every model.
 
-    bench/.venv/bin/python bench/fm_ml100k.py                 # everything (about an hour on 2 cores)
+    bench/.venv/bin/python bench/fm_ml100k.py                 # everything (1.5-2 hours on 2 busy cores)
     bench/.venv/bin/python bench/fm_ml100k.py --splits u1 --no-ranks --no-ablation   # the u1 figure
     bench/.venv/bin/python bench/fm_ml100k.py --timing 100                            # time per sweep only
 """

@@ -21,10 +21,12 @@ def fold_in(model, items, ratings, *, reg=None, reg_bias=None, reg_scaling=None)
     returns ``p_u`` (k,) and ``b_u``. A model with k = 0 gets ``b_u = sum(r - mu - b_i) / (reg_bias + n)``.
 
     By default the model's own regularisation (LensKit's rule): ``reg=None`` is ``params["reg"]``
-    (``reg_bias``: ``params["reg_bias"]``, else ``reg``), and ``reg_scaling=None`` is
+    (``reg_bias``: ``params["reg_bias"]``, else ``reg``); a ``reg`` given without ``reg_bias`` charges
+    ``b_u`` that same ``reg`` (as ``fit(reg=...)`` does), so pass both to change only the factors'
+    ridge. ``reg_scaling=None`` is
     ``params["reg_scaling"]``: with ``"count"`` (SGD, ALS-WR) the ridge is ``reg * n``, as the
     model charged a user with n ratings. Bayesian MF (a model whose ``info`` holds its learned user
-    prior): the posterior mean under that prior ``N(m_U, Lambda_U^-1)`` and the noise precision
+    prior): the posterior mean under that prior ``N(m_P, Lambda_P^-1)`` and the noise precision
     ``beta`` (means over the kept sweeps), :func:`mflab.gibbs.sample_user` without a draw. A model
     fitted without either (svd, popularity) needs ``reg`` given. ``reg_scaling="none"`` makes a
     given ``reg`` the plain lambda on any model.

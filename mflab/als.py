@@ -14,7 +14,8 @@ I(u), stack their factor rows into ``Q_u`` (|I(u)| x k) and ratings into ``r_u``
     p_u = (Q_u^T Q_u + reg I)^{-1} Q_u^T r_u           (the normal equations)
 
 and symmetrically for every item with P fixed. Each half-step solves its problem exactly, so the
-training loss never goes up. With ``biases=True`` the model is ``mu + b_u + b_i + p_u . q_i``:
+objective (penalty included) never goes up from one sweep to the next; the training RMSE, which
+leaves the penalty out, can (lesson 05, exercise 3). With ``biases=True`` the model is ``mu + b_u + b_i + p_u . q_i``:
 the user step solves for ``[b_u, p_u]`` against features ``[1, q_i]`` and targets
 ``r_ui - mu - b_i`` (and the item step likewise), all inside the same alternation.
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _checks, metrics
-from .recommend import _top, fold_in
+from .recommend import fold_in
 from .ratings import require_ratings
 
 FOLD_IN = "fold-in"
@@ -117,22 +117,39 @@ def fold_in_study(model, held, *, reveal=(1, 2, 5, 10), reg: float | None = None
         order = rng.permutation(by_user.rows(u))
         revealable, scored = order[:pool], order[pool:]
         eval_items, eval_values = held.item[scored], held.value[scored]
-        relevant = eval_items[eval_values >= threshold]
+        relevant = set(eval_items[eval_values >= threshold].tolist())
         candidates = np.ones(model.n_items, dtype=bool)
         candidates[held.item[revealable]] = False
+        candidates = np.flatnonzero(candidates)
+
+        def scored_as(s):  # top-k, squared-error sum, precision@k (NaN without a relevant item)
+            top = _top_k(s, candidates, k)
+            return (top.tolist(), float(np.sum((eval_values - s[eval_items]) ** 2)),
+                    len(relevant.intersection(top.tolist())) / k if relevant else np.nan)
+
+        fallback_result = scored_as(fallback_scores)  # the same for every n: the fallback knows no rating
         for n in reveal:
             shown = revealable[:n]
             p_u, b_u = fold_in(model, held.item[shown], held.value[shown], reg=reg, reg_bias=reg_bias,
                                reg_scaling=reg_scaling)
             scores = model.mu + b_u + model.item_bias + model.Q @ p_u
-            for method, s in ((FOLD_IN, scores), (fallback_name, fallback_scores)):
-                top = _top(s, candidates, k)
-                rows.append({"user": int(u), "revealed": n, "method": method,
-                             "shown": held.item[shown].tolist(), "top": top.tolist(),
-                             "sse": float(np.sum((eval_values - s[eval_items]) ** 2)), "n": len(scored),
-                             "precision": metrics.precision_at_k(top, relevant, k) if len(relevant) else np.nan})
+            for method, (top, sse, precision) in ((FOLD_IN, scored_as(scores)), (fallback_name, fallback_result)):
+                rows.append({"user": int(u), "revealed": n, "method": method, "shown": held.item[shown].tolist(),
+                             "top": top, "sse": sse, "n": len(scored), "precision": precision})
     detail = pd.DataFrame(rows)
     return detail if per_user else summarize(detail, k=k)
+
+
+def _top_k(scores, candidates, k):
+    """The ``k`` highest ``scores`` among the item indices ``candidates``, best first, ties by index
+    (``recommend.top_n``'s order): a partial sort finds the k-th score, and only the items scoring
+    at least that much are sorted, which keeps a study of thousands of lists fast."""
+    s = scores[candidates]
+    if len(s) > k:
+        kth = np.partition(s, len(s) - k)[len(s) - k]  # the k-th highest score
+        keep = s >= kth  # ties with it included, so the tie-break below sees all of them
+        candidates, s = candidates[keep], s[keep]
+    return candidates[np.lexsort((candidates, -s))[:k]]
 
 
 def summarize(detail: pd.DataFrame, *, k: int = 10) -> pd.DataFrame:

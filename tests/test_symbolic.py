@@ -154,31 +154,35 @@ def test_sgd_update_with_a_stated_error():
 def test_normal_equations_solve_the_ridge_problem(data):
     k = data.draw(st.integers(1, 3), label="k")
     n = data.draw(st.integers(1, 4), label="n")
-    X = np.array(data.draw(st.lists(vector(k), min_size=n, max_size=n), label="X"))
-    y = data.draw(st.lists(st.floats(1, 5), min_size=n, max_size=n).map(np.array), label="y")
+    Q_u = np.array(data.draw(st.lists(vector(k), min_size=n, max_size=n), label="Q_u"))
+    r_u = data.draw(st.lists(st.floats(1, 5), min_size=n, max_size=n).map(np.array), label="r_u")
     reg = data.draw(st.floats(0.01, 2), label="reg")
     ridge = symbolic.normal_equations(n, k)
     assert ridge.matches
-    w = ridge.solve(X, y, reg)
-    np.testing.assert_allclose(w, stacked_ridge(X, y, reg), rtol=1e-7, atol=1e-8)
-    np.testing.assert_allclose(w, als.solve_user(X, y, reg), rtol=1e-9, atol=1e-10)
+    p_u = ridge.solve(Q_u, r_u, reg)
+    np.testing.assert_allclose(p_u, stacked_ridge(Q_u, r_u, reg), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(p_u, als.solve_user(Q_u, r_u, reg), rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize("n, k", [(1, 1), (2, 2), (3, 2), (2, 1)])
 def test_sympy_solution_is_the_closed_form(n, k):
     ridge = symbolic.normal_equations(n, k)
     assert all(sp.cancel(a - b) == 0 for a, b in zip(ridge.solution, ridge.closed_form))
-    assert sp.expand(ridge.gradient - (2 * (ridge.X.T * ridge.X + symbolic.lam * sp.eye(k)) * ridge.w
-                                       - 2 * ridge.X.T * ridge.y)).is_zero_matrix
+    Q_u, r_u, p_u = ridge.Q_u, ridge.r_u, ridge.p_u
+    assert sp.expand(ridge.gradient - (2 * (Q_u.T * Q_u + symbolic.lam * sp.eye(k)) * p_u
+                                       - 2 * Q_u.T * r_u)).is_zero_matrix
+    # the symbols a lesson reads: q_jf (row j: the j-th rated item), r_j, p_f
+    assert [str(v) for v in Q_u[0, :]] == [f"q_0{f}" for f in range(k)] and str(r_u[0]) == "r_0" \
+        and str(p_u[0]) == "p_0"
 
 
-def test_slides_als_example():
-    """User 1 of the slides' 3x3 example rated items 1 and 3: y = [5, 2], X = rows 1 and 3 of H0^T."""
-    X = np.array([[1.0, 0.3], [0.2, 0.8]])
-    y = np.array([5.0, 2.0])
+def test_lesson_02_als_example():
+    """User 0 of lesson 02's 3x3 example rated items 0 and 2: r_u = [5, 2], Q_u = rows 0 and 2 of Q0."""
+    Q_u = np.array([[1.0, 0.3], [0.2, 0.8]])
+    r_u = np.array([5.0, 2.0])
     ridge = symbolic.normal_equations(2, 2)
-    np.testing.assert_allclose(ridge.solve(X, y, 0.0), [4.5946, 1.3514], atol=1e-4)
-    np.testing.assert_allclose(ridge.solve(X, y, 0.0), np.linalg.solve(X, y))
+    np.testing.assert_allclose(ridge.solve(Q_u, r_u, 0.0), [4.5946, 1.3514], atol=1e-4)
+    np.testing.assert_allclose(ridge.solve(Q_u, r_u, 0.0), np.linalg.solve(Q_u, r_u))
 
 
 def test_bad_input():

@@ -33,5 +33,16 @@ from ._compare import TIMEOUT, TOLERANCE, compare
 from .metrics import rmse
 from .ridge import solve_user
 from .sgd import sgd_step
+from .ranking import ndcg_at_k  # noqa: F401  (lesson 06)
+from .similarity import most_similar  # noqa: F401  (lesson 07)
+from .coldstart import fold_in  # noqa: F401  (lesson 08)
+from .baseline_svd import baseline_biases, svd_predict  # noqa: F401  (lesson 04)
+from .bpr import bpr_step  # noqa: F401  (lesson 11)
+from .bayes import posterior_draw  # noqa: F401  (lesson 09)
+from .observed import observed_rmse  # noqa: F401  (lesson 01)
+from .spectrum import above_noise  # noqa: F401  (lesson 03)
+from .demo import top_n  # noqa: F401  (lesson 13)
+from .blocks import items_shipped  # noqa: F401  (lesson 12)
+from .fm import fm_pairwise  # noqa: F401  (lesson 10)
 
 __all__ = ["sgd_step", "solve_user", "rmse", "compare", "TIMEOUT", "TOLERANCE"]

@@ -1,4 +1,4 @@
-"""Synthetic ratings with a known genre structure (lessons 3, 4 and 6).
+"""Synthetic ratings with a known genre structure (lessons 03, 04, 05 and 07).
 
 The generating process, in order of random draws from one ``numpy.random.Generator``:
 
@@ -6,12 +6,12 @@ The generating process, in order of random draws from one ``numpy.random.Generat
 2. each movie's primary genre, uniform over genres;
 3. movie loadings ``Q_true ~ Exponential(0.3)``, plus ``Uniform(1.5, 3)`` on the primary genre;
 4. ``R_true = P_true Q_true^T`` rescaled linearly to [1, 5];
-5. ``R_noisy = clip(R_true + Normal(0, noise), 1, 5)``;
+5. ``R_noisy = clip(R_true + Normal(0, noise), 1, 5)``: ``noise`` is the standard deviation s;
 6. each cell observed with probability ``density``; then every user topped up to at least 3 and
    every movie to at least 2 observed ratings;
 7. the observed cells (in row-major order) shuffled, the first ``int(test_frac * n)`` held out.
 
-The defaults and seed 42 give the data set of lessons 03, 04 and 06. ``data.rng`` is the generator
+The defaults and seed 42 give the data set of lessons 03, 04, 05 and 07. ``data.rng`` is the generator
 in the state step 7 leaves it; the tests continue it into a fit to pin a reference stream of
 draws, while the lessons give every fit its own seed.
 """
@@ -38,8 +38,8 @@ class SyntheticGenres:
     test: Ratings
     genres: tuple             # genre names
     movie_genres: np.ndarray  # (n_movies,) primary genre index of each movie
-    P_true: np.ndarray
-    Q_true: np.ndarray
+    P_true: np.ndarray        # (n_users, n_genres) the users' tastes
+    Q_true: np.ndarray        # (n_movies, n_genres) the movies' genre profiles
     rng: np.random.Generator  # the generator, in the state the generation left it
 
     @property
@@ -58,9 +58,10 @@ class SyntheticGenres:
 def synthetic_genres(n_users: int = 80, n_movies: int = 50, *, genres=GENRES, density: float = 0.25,
                      noise: float = 0.3, test_frac: float = 0.2, min_per_user: int = 3,
                      min_per_movie: int = 2, seed=42) -> SyntheticGenres:
-    """Generate the genre data set: tastes P_true and loadings Q_true drawn per genre, R_true their
-    product scaled to [1, 5], R_noisy with clipped Gaussian noise, a random mask topped up to
-    ``min_per_user`` and ``min_per_movie``, and the observed cells shuffled into train and test."""
+    """Generate the genre data set: tastes P_true and genre profiles Q_true, R_true their product
+    scaled to [1, 5], R_noisy with clipped Gaussian noise of standard deviation ``noise`` (s), a
+    random mask topped up to ``min_per_user`` and ``min_per_movie``, and the observed cells
+    shuffled into train and test."""
     n_users = _checks.positive_int("n_users", n_users)
     n_movies = _checks.positive_int("n_movies", n_movies, minimum=2)
     genres = tuple(genres)
