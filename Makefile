@@ -138,7 +138,7 @@ unit-nonumba: setup
 	    $(COMPILED_TESTS)
 
 # Store fresh outputs after editing a lesson; no timings in the cell metadata and no widget state in
-# the notebook's metadata (both change on every run; lesson 10's app is live only in a kernel).
+# the notebook's metadata (both change on every run; lesson 13's app is live only in a kernel).
 notebooks: setup
 	@for nb in $(NOTEBOOKS); do \
 	    echo "==> executing $$nb"; \

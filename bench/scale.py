@@ -30,8 +30,9 @@ the session's start (``start s``), which a notebook pays once. Peak memory:
 At the end a straight line ``s/sweep = a + b x (millions of ratings)`` is fitted per method, and
 the sizes at which Spark's lines cross mflab's (``als-wr``) are printed: per sweep, and for a
 whole fit of ``--iters`` sweeps with and without Spark's start. A crossover beyond the largest size
-measured is an extrapolation and is said to be one. ``--json`` writes the rows and the lines; lesson
-09 reads ``bench/results/scale.json``.
+measured is an extrapolation and is said to be one. ``--json`` writes the rows and the lines
+(``make bench`` keeps them in ``bench/results/scale.json``, which the README's Benchmarks section
+cites; lesson 12 measures a small version of the same thing itself).
 
 A users x items float array would be 200,000 x 50,000 x 8 bytes = 80 GB.
 """
@@ -101,7 +102,9 @@ def spark_child(n_ratings: int, k: int, iters: int) -> dict:
 
     train = synthetic(n_ratings)
     start = time.perf_counter()
-    spark = mspark.session(cores=os.cpu_count() or 2, driver_memory="4g")
+    # Java's default compilers (not the lesson's quick-start options): the large fits here run long
+    # enough for the optimising compiler to pay off, and the stored results were measured with it
+    spark = mspark.session(cores=os.cpu_count() or 2, driver_memory="4g", java_options="-Xss16m")
     started = time.perf_counter() - start
     from pyspark.ml.recommendation import ALS
     from pyspark.sql.functions import avg, col, pow as spow, sqrt

@@ -101,7 +101,8 @@ def fold_in_study(ratings=None, *, regs=(1.0, 2.0, 5.0, 10.0, 20.0, 50.0), n_giv
     Each held-out user gives ``n`` of their ratings (drawn at random, seeded), is folded in with
     each ``reg`` (the bias ridge ``reg_bias``), and is scored on all their other ratings. The row
     ``reg = inf`` is ``p_u = 0`` with ``b_u`` folded in alone, the factor-free fallback.
-    Columns ``n_given, reg, rmse``; one row per pair.
+    Columns ``n_given, reg, rmse, users, scored``; one row per pair (``users`` held out, ``scored``
+    the unseen ratings the RMSE pools).
     """
     from . import als, datasets
 
@@ -142,7 +143,8 @@ def fold_in_study(ratings=None, *, regs=(1.0, 2.0, 5.0, 10.0, 20.0, 50.0), n_giv
                 pred = model.mu + b_u + model.item_bias[ratings.item[rest]] + model.Q[ratings.item[rest]] @ p_u
                 err = ratings.value[rest] - np.clip(pred, *ratings.scale)
                 sse, count = sse + err @ err, count + len(rest)
-            rows.append({"n_given": n, "reg": reg, "rmse": np.sqrt(sse / count)})
+            rows.append({"n_given": n, "reg": reg, "rmse": np.sqrt(sse / count), "users": len(held),
+                         "scored": count})
     return pd.DataFrame(rows)
 
 
@@ -215,14 +217,16 @@ def position(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias:
 
 
 def draw_map(cat: Catalogue, rated: dict, *, reg: float = FOLD_IN_REG, reg_bias: float = 5.0, ax=None):
-    """The labelled movies on the latent map, the rated ones ringed, and the user as a star."""
+    """The movies on the latent map (the most-rated ones named), the rated ones ringed, the origin (a
+    user with no ratings) marked with a cross, and the user as a star."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
     known = np.flatnonzero(cat.counts >= cat.min_ratings)
     ax.scatter(*cat.coords[known].T, s=8, color="0.8", label=f"movies with >= {cat.min_ratings} ratings")
-    ax.scatter(*cat.coords[cat.labelled].T, s=25, color="#0072B2")
+    ax.scatter(*cat.coords[cat.labelled].T, s=25, color="#0072B2", label=f"the {len(cat.labelled)} most rated")
+    ax.scatter([0], [0], marker="+", s=120, lw=2, color="black", label="origin (no ratings yet)", zorder=4)
     items = _items_values(cat, rated)[0]
     if rated:
         ax.scatter(*cat.coords[items].T, s=90, facecolors="none", edgecolors="#D55E00", lw=2,

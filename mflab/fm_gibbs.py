@@ -2,8 +2,9 @@
 
 Each feature j has ``theta_j = [w_j, f_j]`` (its linear weight and its k-vector), a priori
 ``N(m_g, Lambda_g^-1)`` for its group g, with a Normal-Wishart hyperprior on ``(m_g, Lambda_g)``
-(:func:`mflab.bayes.sample_hyper`); the noise precision ``alpha`` has a Gamma(1, 1) prior and
-``w0`` a flat one. With only the two id groups this is exactly Bayesian MF (:mod:`mflab.bayes`).
+(:func:`mflab.bayes.sample_hyper`); the noise precision beta (``alpha`` in the code) has a
+Gamma(1, 1) prior and ``w0`` a flat one. With only the two id groups this is exactly Bayesian MF
+(:mod:`mflab.bayes`).
 
 Why Normal-Wishart per group rather than myFM's Normal-Gamma per dimension: with the ids alone it
 is BPMF's own prior, so the two models can be held against each other; and each feature's
@@ -20,8 +21,8 @@ and ``X_u`` is linear in each feature's ``theta_j``: with ``z`` the rest of the 
 (``a_u - x_j f_j``), ``X_u = X_u^-j + x_j M theta_j`` where ``M = [[1, z^T], [0, I]]``. So the
 conditional of ``theta_j`` is Gaussian::
 
-    precision  A = Lambda_g + alpha sum_u x_j^2 M^T G_u M
-    mean       A^-1 (Lambda_g m_g + alpha sum_u x_j M^T (r_u - G_u X_u^-j))
+    precision  A = Lambda_g + beta sum_u x_j^2 M^T G_u M
+    mean       A^-1 (Lambda_g m_g + beta sum_u x_j M^T (r_u - G_u X_u^-j))
 
 summed over the users having feature j only: O(users having it x d^2), d = k + 1, whatever their
 number of ratings (the relation-block trick, Rendle 2013). :func:`sample_group` draws the features
@@ -224,7 +225,7 @@ def run(train, sides, thetas, present, *, epochs, burn_in, noise_precision, keep
     ``seconds`` per sweep.
 
     A sweep: for each side, for each of its groups, the group's hyperparameters then its features
-    (:func:`sample_group`); then ``w0`` and, unless given, the noise precision ``alpha``.
+    (:func:`sample_group`); then ``w0`` and, unless given, the noise precision beta (``alpha``).
     """
     run_ = compiled_loops if compiled else plain
     d, n = thetas[0].shape[1], len(train)

@@ -551,7 +551,8 @@ def _start_voila(base: Path) -> _Server:
 @pytest.fixture(scope="module", autouse=True)
 def servers(request, browser, tmp_path_factory):
     """JupyterLab and Voila, started at once when a selected test needs them."""
-    wanted = {item.originalname for item in request.session.items if item.module is request.module}
+    wanted = {getattr(item, "originalname", None) for item in request.session.items
+              if getattr(item, "module", None) is request.module}  # nbval's cells have no module
     started = {}
     if "test_workspace_in_jupyterlab_hides_answers_and_leaves_the_key_alone" in wanted \
             and importlib.util.find_spec("jupyterlab") and shutil.which("git"):

@@ -288,3 +288,60 @@ def test_scalar_inputs_stay_python_numbers():
 def test_passing_a_result_instead_of_a_function():
     with pytest.raises(TypeError, match="pass your function itself"):
         checks.rmse(0.5)
+
+
+def _count_above(x, edge):
+    return int(np.sum(np.asarray(x) > edge))
+
+
+def _count_cases():
+    return [(np.array([1.0, 3.0, 5.0, 7.0]), 2.0), (np.array([1.0, 3.0, 5.0, 7.0]), 4.0),
+            (np.array([1.0, 3.0, 5.0, 7.0]), 6.0)]
+
+
+def _compare_count(yours, slips):
+    from mflab.checks._compare import compare
+    return compare("count_above", _count_cases(), yours, _count_above, params=("x", "edge"),
+                   results=("count",), label=lambda x, e: f"edge {e:g}", slips=slips)
+
+
+def test_a_slip_that_agrees_on_one_case_by_chance_names_nothing(capsys):
+    """A small count is easily equal by chance: a slip must match at least half the failing cases."""
+    chance = (lambda x, e: 3 if e == 2.0 else 0, "CHANCE SLIP")   # right value on case 1 only
+    assert not _compare_count(lambda x, e: 3 if e == 2.0 else 9, [chance])
+    assert "CHANCE SLIP" not in capsys.readouterr().out
+    below = (lambda x, e: int(np.sum(np.asarray(x) < e)), "COUNTED BELOW SLIP")
+    assert not _compare_count(lambda x, e: int(np.sum(np.asarray(x) < e)), [below])
+    assert "COUNTED BELOW SLIP" in capsys.readouterr().out
+
+
+def test_whole_numbers_print_as_whole_numbers():
+    from mflab.checks._compare import fmt
+    assert fmt(np.array([6, 0, 7])) == "[6, 0, 7] (shape (3,))"
+    assert fmt(3) == "3" and fmt(np.int64(2)) == "2" and fmt(2.5) == "2.5"
+    assert fmt(np.array([0.5, 1.0])) == "[0.5, 1. ] (shape (2,))"
+
+
+def test_a_read_only_case_stays_read_only_for_the_student(capsys):
+    """A check may hand over arrays as read-only as a fitted model's: writing into one fails there."""
+    from mflab.checks._compare import compare
+    x = np.arange(4.0)
+    x.flags.writeable = False
+
+    def writes(v):
+        v += 1
+        return v
+
+    assert not compare("plus_one", [(x,)], writes, lambda v: v + 1, params=("v",), results=("w",),
+                       label=lambda v: "read-only", slips=())
+    assert "read-only" in capsys.readouterr().out
+    assert compare("plus_one", [(x,)], lambda v: v + 1, lambda v: v + 1, params=("v",),
+                   results=("w",), label=lambda v: "read-only")
+
+
+def test_indices_that_differ_are_named_by_position_not_by_a_difference():
+    from mflab.checks._compare import judge
+    what, _ = judge(np.array([3, 1, 7]), np.array([3, 5, 7]), ("top",))
+    assert what == "top differs from the expected value (first at position 1: expected 5, got 1)"
+    what, _ = judge(np.array([0.5, 1.0]), np.array([0.5, 2.0]), ("x",))
+    assert "largest difference 1" in what

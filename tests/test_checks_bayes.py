@@ -83,6 +83,21 @@ def no_beta(Z, y, m, Lam, beta, eps):
     return good(Z, y, m, Lam, 1.0, eps)
 
 
+def beta_on_prior_term(Z, y, m, Lam, beta, eps):  # beta factored out of both terms of b
+    A = Lam + beta * Z.T @ Z
+    return np.linalg.solve(A, beta * (Z.T @ y + Lam @ m)) + np.linalg.solve(np.linalg.cholesky(A).T, eps)
+
+
+def no_beta_in_b(Z, y, m, Lam, beta, eps):
+    A = Lam + beta * Z.T @ Z
+    return np.linalg.solve(A, Z.T @ y + Lam @ m) + np.linalg.solve(np.linalg.cholesky(A).T, eps)
+
+
+def no_beta_in_A(Z, y, m, Lam, beta, eps):
+    A = Lam + Z.T @ Z
+    return np.linalg.solve(A, beta * Z.T @ y + Lam @ m) + np.linalg.solve(np.linalg.cholesky(A).T, eps)
+
+
 def als_form(Z, y, m, Lam, beta, eps):
     A = Z.T @ Z + Lam / beta
     return np.linalg.solve(A, Z.T @ y + Lam @ m / beta) + np.linalg.solve(np.linalg.cholesky(A).T, eps)
@@ -105,7 +120,10 @@ def outer(Z, y, m, Lam, beta, eps):
     (other_root, "another square root"),
     (no_prior, "the prior is missing"),
     (no_prior_mean, "the prior mean's term is missing"),
-    (no_beta, "beta is missing"),
+    (no_beta, "beta is missing: the ratings' terms"),
+    (beta_on_prior_term, "beta multiplies the prior's term too"),
+    (no_beta_in_b, "beta is missing from the right-hand side"),
+    (no_beta_in_A, "beta is missing from A"),
     (als_form, "the mean is right but the jitter is sqrt(beta) times"),
     (jitter_only, "that is the jitter L^-T eps alone"),
     (outer, "Z_u Z_u^T: you formed Z_u @ Z_u.T"),

@@ -65,6 +65,9 @@ SLIPPED = [
     (spelled(new_p=True), "new p_u"),
     (spelled(p_grad=lambda z, qi, qj: z * qi), "q_i alone"),
     (lambda p, qi, qj, lr, reg: step_loop(p, qi, qj, -lr, reg), "wrong way"),
+    (spelled(reg_on=0.5), "halved"),
+    (spelled(reg_on=2.0), "doubled"),
+    (spelled(reg_on=-1.0), "wrong sign"),
 ]
 
 

@@ -58,3 +58,26 @@ def test_the_reference_is_the_demos_ranking():
     ours = demo_check._reference(cat.model.item_bias, cat.model.Q, p_u, list(rated), 6)
     assert ours.tolist() == demo.recommend(cat, rated, 6, reg=1.0, reg_bias=1.0)["item"].tolist()
     assert ours.tolist() == written_out(cat.model.item_bias, cat.model.Q, p_u, list(rated), 6).tolist()
+
+
+def test_deleting_the_rated_scores_is_named(capsys):
+    """np.delete shortens the scores, so argsort returns positions, not item indices."""
+    def deleted(item_bias, Q, p_u, rated, n):
+        scores = np.delete(item_bias + Q @ p_u, rated)
+        return np.argsort(-scores)[:n]
+
+    ok, out = run(deleted, capsys)
+    assert ok is False and "you deleted the rated items from the scores" in out
+
+
+def test_writing_into_the_model_arrays_fails_as_on_the_model(capsys):
+    """item_bias and Q are read-only in the hidden cases, as a fitted model's are: a function that adds
+    into item_bias in place fails here, not later on the fan of lesson 13."""
+    def in_place(item_bias, Q, p_u, rated, n):
+        scores = item_bias
+        scores += Q @ p_u
+        scores[rated] = -np.inf
+        return np.argsort(-scores)[:n]
+
+    ok, out = run(in_place, capsys)
+    assert ok is False and "read-only" in out

@@ -40,7 +40,7 @@ def test_each_slip_gets_its_hint(slip, hint, capsys):
 
 
 @pytest.mark.parametrize("fn, words", [
-    (lambda R, P, Q: float(np.sqrt(np.mean((R - P @ Q.T) ** 2))), "NaN"),  # the mean over NaN cells
+    (lambda R, P, Q: float(np.sqrt(np.nansum((R - P @ Q.T) ** 2))), "differs"),  # root of the sum, spelled otherwise
     (lambda R, P, Q: written_out(R, P, Q) + 0.01, "differs"),
     (lambda R, P, Q: np.array([written_out(R, P, Q)]), "shape (1,)"),
     (lambda R, P, Q: None, "returned None"),
@@ -48,6 +48,14 @@ def test_each_slip_gets_its_hint(slip, hint, capsys):
 def test_other_wrong_answers_fail(fn, words, capsys):
     ok, out = run(fn, capsys)
     assert ok is False and words in out
+
+
+def test_the_nan_mean_is_named_not_just_refused(capsys):
+    """The commonest first try returns nan; the check names it (a slip with nan at the same place)."""
+    ok, out = run(lambda R, P, Q: np.sqrt(np.mean((R - P @ Q.T) ** 2)), capsys)
+    assert ok is False and "holds NaN" in out and "hint:     the mean ran over the empty (nan) cells" in out
+    ok, out = run(lambda R, P, Q: float("nan"), capsys)  # a nan from elsewhere: same hint, still a fail
+    assert ok is False
 
 
 def test_the_reference_is_the_rmse_over_observed_cells():

@@ -34,7 +34,7 @@ def test_each_slip_gets_its_hint(slip, hint, capsys):
 
 @pytest.mark.parametrize("fn, words", [
     (lambda Q, v, n: np.argsort(-(Q / np.linalg.norm(v)) @ v)[:n], "the dot product"),  # |v| alone
-    (lambda Q, v, n: np.argsort(-(Q @ v) / np.linalg.norm(Q, axis=1))[:n][::-1], "differs"),  # reversed top
+    (lambda Q, v, n: np.argsort(-(Q @ v) / np.linalg.norm(Q, axis=1))[:n][::-1], "the right n rows in the wrong order"),  # reversed top
     (lambda Q, v, n: cosine_top(Q, v, n + 1), "shape (6,)"),
     (lambda Q, v, n: None, "returned None"),
 ])

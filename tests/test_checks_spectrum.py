@@ -52,3 +52,13 @@ def test_the_reference_counts_the_signal_of_a_clear_case():
     noise = rng.normal(0, 0.1, (50, 30))
     assert spectrum._reference((U * [40, 20, 10]) @ V.T + noise, 0.1) == 3
     assert spectrum._reference(noise, 0.1) == 0 and by_eigenvalues(noise, 0.1) == 0
+
+
+@pytest.mark.parametrize("fn", [
+    lambda R, s: np.linalg.matrix_rank(R),
+    lambda R, s: len(np.linalg.svd(R, compute_uv=False) > s * (np.sqrt(R.shape[0]) + np.sqrt(R.shape[1]))),
+])
+def test_counting_every_value_is_named(fn, capsys):
+    """The rank of a noisy matrix, or len() of the comparison, counts every singular value."""
+    ok, out = run(fn, capsys)
+    assert ok is False and "you counted every singular value" in out

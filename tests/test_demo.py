@@ -122,6 +122,9 @@ def test_map_labels_the_most_rated_and_draws(small):
     np.testing.assert_allclose(small.coords, small.model.Q @ small.directions)
     ax = demo.draw_map(small, {0: 5, 1: 2})
     assert ax.get_title() == "You on the latent map"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["movies with >= 5 ratings", "the 6 most rated", "origin (no ratings yet)",
+                      "movies you rated", "you"]
 
 
 def test_bad_inputs_are_refused(small):
@@ -177,7 +180,9 @@ def test_fold_in_study_holds_users_out_of_the_fit(monkeypatch):
     assert (train.user_counts() == 0).sum() == 20  # a quarter of the 80 users, all eligible
     held = np.flatnonzero(train.user_counts() == 0)
     assert len(train) == len(data) - (data.user_counts()[held]).sum()  # nobody else lost a rating
-    assert list(study.columns) == ["n_given", "reg", "rmse"]
+    assert list(study.columns) == ["n_given", "reg", "rmse", "users", "scored"]
+    assert (study["users"] == 20).all()  # every user rated all 40 items: 37 unseen at 3 given, 30 at 10
+    assert study.groupby("n_given")["scored"].unique().map(list).to_dict() == {3: [20 * 37], 10: [20 * 30]}
     assert study[["n_given", "reg"]].values.tolist() == [[3, 0.5], [3, 5.0], [3, np.inf],
                                                          [10, 0.5], [10, 5.0], [10, np.inf]]
     assert np.isfinite(study["rmse"]).all()
@@ -193,8 +198,10 @@ def test_the_apps_fold_in_reg_is_the_one_validation_chose():
     """demo.FOLD_IN_REG (lesson 13's app) has the lowest mean validation RMSE on MovieLens, on the
     grid lesson 13 prints; the model's own reg (15, recommend.fold_in's default) is worse for new
     users with 3, 5 and 10 ratings alike."""
-    table = demo.fold_in_study(regs=(1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 50.0), seed=0).pivot(
-        index="reg", columns="n_given", values="rmse")
+    study = demo.fold_in_study(regs=(1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 50.0), seed=0)
+    table = study.pivot(index="reg", columns="n_given", values="rmse")
+    sizes = study.groupby("n_given")[["users", "scored"]].first()  # lesson 13: 149 users, some 16,000 ratings
+    assert sizes["users"].tolist() == [149] * 3 and sizes["scored"].tolist() == [16676, 16378, 15633]
     assert table.mean(axis=1).idxmin() == demo.FOLD_IN_REG
     assert (table.loc[demo.FOLD_IN_REG] - table.min()).max() < 5e-4  # near the best for 3, 5 and 10
     assert (table.loc[15.0] > table.loc[demo.FOLD_IN_REG]).all()
@@ -243,3 +250,28 @@ def test_lesson_13_exercise_2_by_hand_is_the_apps_list(movielens):
     assert not few[order[:10]].any()
     first = int(np.flatnonzero(few[order])[0])
     assert first + 1 == 15 and movielens.counts[order[first]] == 8 and round(m.item_bias[order[first]], 2) == 0.85
+
+
+def test_lesson_13_list_overlaps_and_the_map(movielens):
+    """Lesson 13's prose: the lambda sweep's lists (lambda 2 and 5 share 8 of 10), the most-rated list
+    against the fan's (Star Wars and Raiders only), the map's first direction (the fan's films right
+    of centre with Liar Liar and Return of the Jedi, the crime films far left) and both stars."""
+    def ids(*titles):
+        return [int(demo.search(movielens, q)["item"].iloc[0]) for q in titles]
+
+    fan = {i: 5 for i in ids("toy story", "aladdin", "lion king")}
+    crime = {i: 5 for i in ids("godfather", "pulp fiction", "fargo")}
+    regs = (1.0, 2.0, 5.0, 20.0)
+    lists = {reg: set(demo.recommend(movielens, fan, 10, reg=reg)["item"]) for reg in regs}
+    blank = set(demo.recommend(movielens, {}, 10)["item"])
+    assert [len(lists[r] & blank) for r in regs] == [4, 5, 7, 10]
+    assert [len(lists[r] & lists[5.0]) for r in regs] == [7, 8, 10, 7]
+    popular = demo.popularity(movielens, fan, 10)
+    assert popular["title"][popular["item"].isin(lists[5.0])].tolist() == [
+        "Star Wars (1977)", "Raiders of the Lost Ark (1981)"]
+    x = movielens.coords[:, 0]
+    assert np.round(x[list(fan)], 2).tolist() == [0.27, 0.5, 0.47]
+    assert np.round(x[ids("liar liar", "return of the jedi", "star wars")], 2).tolist() == [0.8, 0.45, 0.07]
+    assert np.round(x[list(crime)], 2).tolist() == [-0.72, -0.92, -0.75]
+    assert np.round(demo.position(movielens, fan), 2).tolist() == [0.14, 0.04]
+    assert np.round(demo.position(movielens, crime), 2).tolist() == [-0.15, -0.05]

@@ -112,6 +112,29 @@ def test_phases_of_the_curve_as_the_lesson_quotes_them(model, missing):
     shrink = 1 - SETTINGS["lr"] * SETTINGS["reg"]
     assert round(shrink, 4) == 0.9998 and round(1 - shrink ** SETTINGS["epochs"], 2) == 0.10
 
+def test_the_shoulder_has_one_direction_and_the_second_fall_adds_another(train, init):
+    """Section 4: at the shoulder (epoch 80) P Q^T is nearly rank 1 (the overall level, not yet the
+    camps); by epoch 150 its second direction has grown to most of its final size."""
+    def singular_values(epochs):
+        m = sgd.fit(train, k=2, biases=False, init=init, **(SETTINGS | {"epochs": epochs}))
+        return np.linalg.svd(m.predict_all(), compute_uv=False)
+
+    at_80, at_150, at_500 = singular_values(80), singular_values(150), singular_values(500)
+    assert at_80[1] < 0.1 * at_80[0]
+    assert at_150[1] > 0.9 * at_500[1] > 5 * at_80[1]
+
+
+def test_check_splitting_a_prediction_into_the_two_factors(model):
+    """Section 6's check: user 3's prediction of item 1 from the printed (rounded) factor table."""
+    table_p, table_q = np.round(model.P[3], 2), np.round(model.Q[1], 2)
+    assert table_p.tolist() == [-1.47, 1.01] and table_q.tolist() == [-1.06, -0.69]
+    terms = table_p * table_q
+    assert np.round(terms, 2).tolist() == [1.56, -0.70]
+    assert round(float(terms.sum()), 2) == round(float(model.predict(3, 1)), 2) == 0.86
+    exact = model.P[3] * model.Q[1]
+    assert exact[0] > 0 > exact[1]  # factor 1 the level, factor 2 pulls down (opposite sides)
+
+
 def test_history_is_the_mse_over_observed_cells(train, model):
     residual = train.value - model.predict_ratings(train)
     assert np.isclose(np.mean(residual ** 2), model.history["train_rmse"][-1] ** 2)

@@ -255,6 +255,41 @@ def test_exercise_2_the_textbook_step_is_twice_mflabs():
     assert "largest difference 0.0397" in out.getvalue()  # case 1's p_new, printed in the solution
 
 
+@pytest.mark.parametrize("wrong, words", [
+    (lambda r, p, q, lr, reg: (p + lr * ((r - p @ q) * q + reg * p), q + lr * ((r - p @ q) * p + reg * q)),
+     "the penalty has the wrong sign"),
+    (lambda r, p, q, lr, reg: (p - lr / 2 * (-2 * (p @ q - r) * q + 2 * reg * p),
+                               q - lr / 2 * (-2 * (p @ q - r) * p + 2 * reg * q)),
+     "the error is the wrong way round"),
+    (lambda r, p, q, lr, reg: (p - lr * ((r - p @ q) * q - reg * p), q - lr * ((r - p @ q) * p - reg * q)),
+     "the step goes the wrong way"),
+])
+def test_exercise_2_sign_slips_are_named(wrong, words, capsys):
+    """A fresh reader's wrong answers: + reg p, e = p.q - r with section 3's gradients, the step
+    reversed; each gets its own hint (the last two agree where reg = 0, so only one explains all)."""
+    from mflab import checks
+
+    assert checks.sgd_step(wrong) is False
+    out = capsys.readouterr().out
+    assert f"hint:     {words}" in out and out.count("hint:") == 1
+
+
+def test_exercise_2_student_copy_defines_what_its_checks_call():
+    """The student copy keeps each check call; the function it checks is the student's to write,
+    and the task names it (first_try, then my_step), so no check calls a name the task never asks for."""
+    import json
+    from pathlib import Path
+
+    from mflab.course import views
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "02_gradients_with_sympy.ipynb").read_text())
+    cells = views.student_view(nb)["cells"]
+    task = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith("### Exercise 2"))
+    calls = ["".join(c["source"]) for c in cells if c["cell_type"] == "code" and "checks.sgd_step(" in "".join(c["source"])]
+    assert [c.split("checks.sgd_step(")[1].split(")")[0] for c in calls] == ["first_try", "my_step"]
+    assert "`first_try`" in task and "`my_step`" in task and "from mflab import checks" in calls[0]
+
+
 # The optional exercises below were cut from the lesson for time; INSTRUCTORS.md lists them with
 # these answers ("if time allows").
 def test_optional_exercise_forward_and_central_differences():

@@ -63,7 +63,6 @@ def test_lesson_03_check_arithmetic(data):
     assert len(data.train) == 800
 
 
-# ----------------------------------------------------------------- lesson 04: baseline
 def test_lesson_03_prose_numbers(data):
     """What lesson 03's prose quotes: Drama's few ratings, the constant's sigma_1, the noise's sd."""
     seen = data.mask[:, data.movie_genres == 2]
@@ -97,3 +96,12 @@ def test_exercise_3_directions_above_the_noise_edge():
             assert round(s[4], 2) == 7.47 and s[5] < edge
     assert counts == [6, 5, 1]
     assert all(q > c for q, c in zip(squares, counts))
+
+
+def test_clipped_cells_and_user_12(data):
+    """Section 2-3: 363 cells of R_noisy are exactly 1 (the noise clipped), none exactly 5; section 5:
+    user 12 is dark (high true ratings) in the SciFi block and pale in Action."""
+    assert int((data.R_noisy == 1).sum()) == 363 and int((data.R_noisy == 5).sum()) == 0
+    by_genre = [data.R_true[12, data.movie_genres == g].mean() for g in range(len(data.genres))]
+    assert data.genres[int(np.argmax(by_genre))] == "SciFi" and round(by_genre[3], 2) == 4.27
+    assert round(by_genre[0], 2) == 2.23  # Action

@@ -49,6 +49,9 @@ def svd_val(splits):
 def test_section_1_the_data(data):
     assert (len(data.train), len(data.test)) == (800, 199)
     assert len(data.train) / data.train.n_users == 10 and len(data.train) / data.train.n_items == 16
+    # "5 at least" per user, "10 at least" per movie; section 4: "800 of its 4,000 cells"
+    assert (data.train.user_counts().min(), data.train.item_counts().min()) == (5, 10)
+    assert data.train.n_users * data.train.n_items == 4000
 
 
 def test_section_2_the_baseline_and_what_it_learned(data, base):
@@ -96,13 +99,16 @@ def test_section_4_the_full_rank_svd_gives_the_baseline_back(data, base):
     assert printed(full.rmse(data.test, clip=True), "0.4815")
 
 
-def test_section_4_k_chosen_on_validation(data, base, svd_val):
+def test_section_4_k_chosen_on_validation(data, base, splits, svd_val):
     means = {k: m for k, (m, _) in svd_val.items()}
     k_svd = min(means, key=means.get)
     assert k_svd == 5 and printed(means[5], "0.4809")
     assert [k for k, v in means.items() if v < means[k_svd] + 0.001] == [4, 5, 6]
     assert all(0.0115 <= svd_val[k][1] < 0.0135 for k in (4, 5, 6))  # "sd 0.012 to 0.013"
     assert all(0.48 <= m <= 0.50 for m in means.values())
+    # the baseline (k = 0) on the same splits, printed beside the chosen k: a small gain
+    base_val = np.mean([mflab.baseline.fit(f).rmse(v, clip=True) for f, v in splits])
+    assert printed(base_val, "0.4897") and means[5] < base_val
     svd_test = mflab.svd.fit(data.train, k_svd, baseline=base).rmse(data.test, clip=True)
     base_test = base.rmse(data.test, clip=True)
     assert printed(svd_test, "0.4737") and printed(100 * (base_test - svd_test) / base_test, "1.6")
@@ -116,4 +122,8 @@ def test_exercise_3_damped_biases(data, base, splits):
     damped = mflab.baseline.fit(data.train, reg_user=3, reg_item=3)
     assert printed(damped.rmse(data.test, clip=True), "0.4713")
     assert printed(damped.user_bias[10], "0.707")
+    # "on validation (0.4774 against 0.4809) as on the test set (0.4713 against 0.4737)"
+    svd_val5 = np.mean([mflab.svd.fit(f, 5, baseline=mflab.baseline.fit(f)).rmse(v, clip=True) for f, v in splits])
+    svd_test5 = mflab.svd.fit(data.train, 5, baseline=base).rmse(data.test, clip=True)
+    assert val[3] < svd_val5 and damped.rmse(data.test, clip=True) < svd_test5
     assert data.train.user_counts().min() == 5

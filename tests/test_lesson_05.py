@@ -50,6 +50,7 @@ def test_section_1_where_lesson_04_left_off(data, train):
     assert printed(base.rmse(data.test, clip=True), "0.4815")
     assert printed(mflab.svd.fit(train, 5, baseline=base).rmse(data.test, clip=True), "0.4737")
     assert (train.user_counts().min(), train.item_counts().min()) == (5, 10)  # 80 + 50 systems per sweep
+    assert (len(train) / train.n_users, len(train) / train.n_items) == (10, 16)  # "ten ... (sixteen per movie)"
     assert printed(train.mean(), "1.74")
 
 
@@ -97,6 +98,18 @@ def test_section_4_the_chosen_cell_and_its_neighbours(splits):
         assert printed(score, text) and score > best
 
 
+def test_section_4_the_yardsticks_under_the_grid(splits):
+    """The baseline and lesson 04's SVD on the same splits; the whole lambda = 0.3 column is worse
+    than the baseline ("overfits at every k"), the chosen cell well below both."""
+    base_val = np.mean([mflab.baseline.fit(f).rmse(v, clip=True) for f, v in splits])
+    svd_val = np.mean([mflab.svd.fit(f, 5).rmse(v, clip=True) for f, v in splits])
+    assert printed(base_val, "0.4897") and printed(svd_val, "0.4809")
+    column = {k: val_rmse(splits, k, reg=0.3, epochs=30, biases=True) for k in (1, 3, 5, 8)}
+    assert all(v > base_val for v in column.values())
+    assert printed(column[8], "0.4925")
+    assert val_rmse(splits, 3, reg=1.5, epochs=30, biases=True) < svd_val < base_val
+
+
 def test_section_4_a_strong_ridge_leaves_only_the_biases(splits):
     fit_part = splits[0][0]
     largest = {reg: max(np.abs(m.P).max(), np.abs(m.Q).max())
@@ -125,9 +138,11 @@ def test_section_5_one_objective_two_optimisers(train):
     als_L, sgd_L = {n: L_als(n) for n in (1, 12, 16, 32)}, {n: L_sgd(n) for n in (1, 400, 700, 1000)}
     assert [printed(als_L[n], t) for n, t in ((1, "165.19"), (32, "144.76"))] == [True, True]
     assert [printed(sgd_L[n], t) for n, t in ((1, "238.63"), (1000, "144.80"))] == [True, True]
-    lowest = min(min(als_L.values()), min(sgd_L.values()))
+    lowest = L_als(100)  # the reference run
+    assert printed(lowest, "144.76") and lowest <= min(min(als_L.values()), min(sgd_L.values()))
     assert als_L[12] > 1.001 * lowest >= als_L[16] and sgd_L[400] > 1.001 * lowest >= sgd_L[700]
     assert printed(100 * abs(als_L[32] - sgd_L[1000]) / lowest, "0.03")
+    assert printed(700 / 16, "44")  # "while one sweep costs less than 44 SGD epochs"
 
 
 def test_section_5_passes_to_settle(train):
@@ -141,6 +156,11 @@ def test_section_5_passes_to_settle(train):
     assert printed(als.rmse(train, clip=True), "0.3136")
     assert [printed(m.rmse(train, clip=True), t) for m, t in zip(sgd.values(), ("0.3269", "0.3109", "0.3081"))] \
         == [True] * 3
+    # the L each run ends at: lr 0.05 ends above ALS's minimum despite a lower training RMSE
+    L = {name: mflab.sgd.objective(m, train, reg=0.15) for name, m in [("als", als)] + list(sgd.items())}
+    assert [printed(L[n], t) for n, t in (("als", "144.76"), (0.005, "146.53"), (0.02, "144.80"), (0.05, "145.19"))] \
+        == [True] * 4
+    assert L[0.05] > L["als"] and sgd[0.05].rmse(train, clip=True) < als.rmse(train, clip=True)
     early = mflab.sgd.fit(train, 3, lr=0.02, epochs=30, **COUNT)
     assert printed(early.rmse(train, clip=True), "0.4255")
     assert printed(np.linalg.norm(early.P, axis=1).mean(), "0.11")

@@ -53,6 +53,25 @@ def test_plain_als_figures_and_its_genre_blocks(genres, plain):
     assert counts.loc[D, level] == 0
 
 
+def test_the_projections_shared_direction_and_where_the_users_sit(genres, plain):
+    """Sections 2 and 4: the plain ALS puts every movie and user far out on direction 1 (a shared
+    direction); with biases and lambda 1.5 it is gone, and users lean towards their favourite genre."""
+    d = genres
+    favourite = np.argmax(d.P_true, axis=1)
+    coords, directions = plots.project_2d(plain.Q)
+    assert coords[:, 0].min() > 0.5 and (plain.P @ directions)[:, 0].min() > 0.5
+    better = als.fit(d.train, 3, reg=1.5, epochs=30, biases=True, seed=0)
+    coords, directions = plots.project_2d(better.Q)
+    assert coords[:, 0].min() < 0 < coords[:, 0].max()
+    users = better.P @ directions
+    g = d.movie_genres
+    A, H = d.genres.index("Action"), d.genres.index("Horror")
+    assert coords[g == A, 0].mean() < 0 and users[favourite == A, 0].mean() < 0  # Action: left
+    assert coords[g == H, 1].mean() > 0 and users[favourite == H, 1].mean() > 0  # Horror: up
+    assert users[favourite == A, 0].mean() < min(users[favourite == b, 0].mean() for b in range(5) if b != A)
+    assert users[favourite == H, 1].mean() > max(users[favourite == b, 1].mean() for b in range(5) if b != H)
+
+
 def test_a_rotation_changes_the_dominant_factors_and_nothing_the_model_uses(plain):
     O, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))
     P_rot, Q_rot = plain.P @ O, plain.Q @ O

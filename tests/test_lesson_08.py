@@ -76,6 +76,15 @@ def test_the_popularity_fallback_finds_more_for_cold_users(cold):
     assert table == [(0.305, 0.320), (0.220, 0.240), (0.245, 0.295)]
     assert all(model < fallback for model, fallback in table)
 
+    # why: the model's list for a user with no rating starts with a movie of 6 training ratings
+    nobody = int(cold["users"][cold["kept"] == 0][0])
+    n_i = train.item_counts()
+    ours = m.recommend(nobody, 8, exclude=train)["item"].to_numpy()
+    theirs = m.recommend(nobody, 8, exclude=train, fallback="popular", min_ratings=3)["item"].to_numpy()
+    assert len(set(ours) & set(theirs)) == 6
+    assert mflab.datasets.movielens_100k().title(int(ours[0])) == "Pather Panchali (1955)" and n_i[ours[0]] == 6
+    assert n_i[theirs].min() == 61
+
 
 # ----------------------------------------------------------------------------------- sections 3-4
 @pytest.fixture(scope="module")
@@ -135,6 +144,10 @@ def test_the_fold_in_study(held_out):
     assert by_rmse.attrs == {"users": 250, "ratings": 23727, "users with a relevant item": 249}
     assert np.round(by_rmse["rmse"]["fold-in"], 4).tolist() == [1.0200, 1.0117, 0.9980, 0.9806]
     assert round(by_rmse["rmse"]["popularity"].iloc[0], 4) == 1.0325
+    assert np.round(by_rank["rmse"]["fold-in"], 4).tolist() == [1.0301, 1.0271, 1.0346, 1.0344]
+    assert np.round(by_rmse["precision@10"]["fold-in"], 4).tolist() == [0.1843, 0.1847, 0.2000, 0.2080]
+    for table in (by_rmse, by_rank):  # popularity's curves are flat: it never sees the revealed ratings
+        assert table["rmse"]["popularity"].nunique() == 1 and table["precision@10"]["popularity"].nunique() == 1
     assert np.round(by_rank["precision@10"]["fold-in"], 4).tolist() == [0.1940, 0.2104, 0.2233, 0.2502]
     assert np.round(by_rank["precision@10 se"]["fold-in"], 4).tolist() == [0.0138, 0.0141, 0.0149, 0.0154]
     assert round(by_rank["precision@10"]["popularity"].iloc[0], 4) == 0.2024
@@ -164,7 +177,7 @@ def test_exercise_2_cold_start_on_the_genre_data():
     n_i = reduced.item_counts()
     item_mean = np.where(n_i > 0, np.bincount(reduced.item, weights=reduced.value, minlength=reduced.n_items)
                          / np.maximum(n_i, 1), reduced.mean())
-    assert len(held) == 231
+    assert (len(reduced), len(held)) == (606, 231)
     rmse = [round(metrics.rmse(held.value, x), 4) for x in (plain.predict_ratings(held, clip=True),
                                                           validated.predict_ratings(held, clip=True), item_mean[held.item])]
     assert rmse == [0.8928, 0.5581, 0.6205]

@@ -63,6 +63,14 @@ def test_section_3_the_hyper_step_recovers_a_known_precision():
     np.testing.assert_allclose(np.mean([m for m, _ in draws], axis=0), [0.49, -0.17, 0.07], atol=0.005)
 
 
+def test_section_1_check_lambda_15_as_a_prior():
+    """The check's answer: lambda = 15 with errors of about 0.9 stars (beta about 1 / 0.81) is a
+    prior precision tau = lambda beta of about 18.5, a prior sd of about 0.23 per coordinate."""
+    assert round(0.9 ** 2, 2) == 0.81
+    tau = 15 / 0.81
+    assert round(tau, 1) == 18.5 and round(1 / np.sqrt(tau), 2) == 0.23 and round(2 / np.sqrt(tau), 1) == 0.5
+
+
 def test_section_3_check_kappa0_share_of_the_posterior_mean():
     """The check's answer: m0 weighs kappa0 / (kappa0 + N) = 2 / 945, about 0.2%."""
     assert round(2 / (2 + 943), 4) == 0.0021
@@ -104,6 +112,13 @@ def test_section_5_running_average_against_als(model, u1):
     assert int(np.argmax(h < als_model.rmse(test))) + 1 == 35  # "a few sweeps after burn-in" (30)
     assert np.all(h[35:] < als_model.rmse(test))  # and stays below
     assert als_model.rmse(test, clip=True) - model.rmse(test, clip=True) == pytest.approx(0.0188, abs=1e-4)
+    # section 5's figure: each kept draw alone is worse than ALS, and worse at the end than at burn-in
+    d = model.draws
+    one_draw = np.array([mflab.Factorization(d.P[s], d.Q[s], model.mu, d.user_bias[s], d.item_bias[s]).rmse(test)
+                         for s in range(model.info["kept"])])
+    np.testing.assert_allclose(one_draw[[0, -1]], [0.950546, 0.991059], atol=1e-6)
+    assert one_draw[0] == pytest.approx(h[30], abs=1e-12)  # the first kept draw is the first average
+    assert np.all(one_draw > als_model.rmse(test)) and one_draw[-10:].mean() > one_draw[:10].mean()
 
 
 def test_section_6_intervals(model, u1, intervals):
@@ -150,8 +165,8 @@ def test_exercise_2_noise_only_intervals(model, u1, intervals):
 
 
 def test_section_7_more_factors_on_validation(u1):
-    """The cheap end of section 7's grid (a short chain, 20 sweeps, 10 of burn-in); k = 10, 20 and
-    50 take seconds more and are held by nbval. Weakly regularised ALS starts to overfit."""
+    """The cheap end of section 7's grid (a short chain, 20 sweeps, 10 of burn-in); k = 10 and 20
+    take seconds more and are held by nbval. Weakly regularised ALS starts to overfit."""
     train = u1[0]
     fit_part, val = splits.per_user_split(train, 0.1, seed=0)
     m = bayes.fit(fit_part, 5, epochs=20, burn_in=10, seed=0)

@@ -79,9 +79,11 @@ def test_fitting_only_the_ones_scores_everything_high_and_ranks_below_popularity
 def test_the_lessons_ndcg_shortcut_is_ranking_metrics_ndcg(data, val_ndcg, paper):
     fit_part, val = data["fit_part"], data["val"]
     popular = baseline.popularity(fit_part, by="count")  # integer scores: ties, broken by index
-    for model in (paper, popular):
+    ones = sgd.fit(fit_part, 20, lr=0.01, reg=0.02, epochs=20, biases=False, seed=0)
+    for model in (paper, popular, ones):
         assert val_ndcg(model) == pytest.approx(ranking(model, val, fit_part)["ndcg@10"], abs=1e-12)
     assert val_ndcg(popular) == pytest.approx(0.03451670902796043, **RANK)
+    assert val_ndcg(ones) == pytest.approx(0.008559877435937877, **RANK)
 
 
 def test_the_paper_settings_model(data, val_ndcg, paper):
@@ -134,15 +136,22 @@ def test_conjugate_gradient_on_user_0_and_alpha_slows_it(data, paper):
     assert 0.07 < min(t[1][3] for t in table.values()) and max(t[1][3] for t in table.values()) < 0.25
 
 
-@pytest.mark.parametrize("alpha, ndcg_cg, watched, random", [
-    (0.01, 0.0790723779984324, 0.5507956883992988, 0.056888192624995254),
-    (40.0, 0.04985725215034144, 0.9452094944914614, 0.20782810365188378),
+@pytest.mark.parametrize("alpha, ndcg_cg, watched, random, loss_above_exact", [
+    (0.01, 0.0790723779984324, 0.5507956883992988, 0.056888192624995254, 0.0005248781325790652),
+    (40.0, 0.04985725215034144, 0.9452094944914614, 0.20782810365188378, 0.004952688276285366),
 ])
-def test_seed_0_of_the_alpha_grid_with_cg(data, val_ndcg, alpha, ndcg_cg, watched, random):
+def test_seed_0_of_the_alpha_grid_with_cg(data, val_ndcg, paper, alpha, ndcg_cg, watched, random, loss_above_exact):
     fit_part = data["fit_part"]
     cg = implicit.als.fit(fit_part, 32, alpha=alpha, reg=0.01, epochs=15, seed=0)
     assert val_ndcg(cg) == pytest.approx(ndcg_cg, **RANK)
     assert mean_scores(cg, data) == pytest.approx((watched, random), rel=1e-5)
+    # section 5: CG's training loss after 15 sweeps against the exact solve's (same seed), printed
+    # at one significant digit ("0.05%", "0.5%": "ten times further" at alpha 40)
+    exact = paper if alpha == 40.0 else implicit.als.fit(fit_part, 32, alpha=alpha, reg=0.01, epochs=15,
+                                                         solver="exact", seed=0)
+    above = cg.history["loss"][-1] / exact.history["loss"][-1] - 1
+    assert above == pytest.approx(loss_above_exact, rel=1e-3)
+    assert f"{100 * above:.1g}" == {0.01: "0.05", 40.0: "0.5"}[alpha]
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +220,8 @@ def test_exercise_2_who_benefits(data, models):
     assert [round(r[3], 3) for r in rows] == [0.159, 0.328, 0.636]
     assert [r[4] for r in rows] == [134.0, 126.5, 86.0]
     assert round((rows[2][1] - rows[2][2]) * rows[2][0]) == 5  # "a difference of 5 users out of 316"
+    p, n = rows[2][1], rows[2][0]  # "about one standard deviation of a hit rate measured on 316 users"
+    assert round(np.sqrt(p * (1 - p) / n), 3) == 0.016 and 0.8 < 5 / n / np.sqrt(p * (1 - p) / n) < 1.2
 
 
 def test_exercise_3_popularity_negatives(data, val_ndcg, bpr_val):

@@ -82,6 +82,22 @@ def test_block_traffic_matches_a_brute_force_count():
     assert every["items_shipped"].sum() == every["users_shipped"].sum() == len(r)
 
 
+def test_lesson_12_counts_on_u1_base():
+    """The numbers lesson 12 prints from u1.base alone (no Spark): its ratings per user and per
+    movie (statement #8 of issue 22: no user is light) and the factors blocked ALS ships."""
+    from mflab import datasets
+
+    train, test = datasets.movielens_100k_split("u1")
+    n_u, n_i = train.user_counts(), train.item_counts()
+    everyone = n_u + test.user_counts()  # u1.base and u1.test together are all 100,000 ratings
+    assert (n_u.min(), np.median(n_u), int(np.sum(n_i < 5))) == (4, 50, 399)
+    assert (everyone.min(), np.median(everyone), everyone.sum()) == (20, 65, 100_000)
+    assert int(np.sum(n_u < 100)) == 651 and int(np.sum(n_i < 100)) == 1419
+    shipped = {b: mspark.block_traffic(train, b, b) for b in (1, 2, 4)}
+    assert [int(shipped[b]["items_shipped"].sum()) for b in (1, 2, 4)] == [1650, 3078, 5613]
+    assert int(shipped[4]["users_shipped"].sum()) == 3756
+
+
 def test_block_traffic_refuses_bad_input():
     r = planted()
     with pytest.raises(ValueError, match="n_user_blocks"):

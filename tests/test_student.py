@@ -95,6 +95,12 @@ def problems(main: dict, copy: dict, mode: str) -> list[str]:
         for call in views.check_calls(text(cell)) if cell["cell_type"] == "code" else []:
             if call not in copy_calls:
                 found.append(f"the exercise check {call!r} was lost")
+    copy_markdown = "\n".join(text(c) for c in copy["cells"] if c["cell_type"] == "markdown")
+    copy_code = "\n".join(text(c) for c in copy["cells"] if c["cell_type"] == "code")
+    for call in copy_calls:  # the function a kept check runs must be one the task asks the student for
+        for name in re.findall(r"checks\.\w+\(\s*([A-Za-z_]\w*)", call):
+            if not re.search(rf"\b{name}\b", copy_markdown) and not re.search(rf"def {name}\b|\b{name}\s*=", copy_code):
+                found.append(f"{call!r} runs {name!r}, which the student's copy never asks for or defines")
     runs = sum(1 for n, c in enumerate(main["cells"]) if tagged(c) and (mode == "absent" or n not in check_answers)
                and not (n and tagged(main["cells"][n - 1]) and (mode == "absent" or n - 1 not in check_answers)))
     placeholders = sum(1 for c in copy["cells"] if tagged(c, views.ANSWER_TAG))
@@ -227,3 +233,15 @@ def test_student_view_on_a_small_lesson():
         assert "widgets" not in out["metadata"]
         assert problems(nb, out, mode) == []
     assert json.dumps(nb) == before, "the lesson itself was changed"
+
+
+def test_a_kept_check_must_run_a_function_the_copy_asks_for():
+    """A check call moved out of a solution must name a function the task text asks for (lesson 02
+    once kept `checks.sgd_step(first_try)` while only the hidden solution defined `first_try`)."""
+    main = {"cells": [_cell("markdown", "Write `my_step(p, q)`."),
+                      _cell("code", "def first_try(p, q):\n    return p", tags=["solution"]),
+                      _cell("code", "checks.sgd_step(first_try)")]}
+    copy = {"cells": [_cell("markdown", "Write `my_step(p, q)`."), _cell("code", "checks.sgd_step(first_try)")]}
+    assert any("never asks for" in p for p in problems(main, copy, "absent"))
+    copy["cells"][0] = _cell("markdown", "Write `first_try(p, q)`.")
+    assert not any("never asks for" in p for p in problems(main, copy, "absent"))

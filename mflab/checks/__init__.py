@@ -27,22 +27,26 @@ that builds a few seeded cases (tuples of arguments) and returns
 timeout=timeout)``, where ``reference`` is mflab's own function and each slip is a
 ``(wrong_function, hint)`` pair: a wrong answer students give (it may raise where the student's
 code would), and the hint that names it. Import the function here and add it to ``__all__``; test
-it in ``tests/test_checks.py`` with a correct function, and each slip with a function that makes it.
+it in ``tests/test_checks_<topic>.py`` with a correct function, and each slip with a function that makes it.
 """
 from ._compare import TIMEOUT, TOLERANCE, compare
-from .metrics import rmse
-from .ridge import solve_user
-from .sgd import sgd_step
-from .ranking import ndcg_at_k  # noqa: F401  (lesson 06)
-from .similarity import most_similar  # noqa: F401  (lesson 07)
-from .coldstart import fold_in  # noqa: F401  (lesson 08)
-from .baseline_svd import baseline_biases, svd_predict  # noqa: F401  (lesson 04)
-from .bpr import bpr_step  # noqa: F401  (lesson 11)
-from .bayes import posterior_draw  # noqa: F401  (lesson 09)
-from .observed import observed_rmse  # noqa: F401  (lesson 01)
-from .spectrum import above_noise  # noqa: F401  (lesson 03)
-from .demo import top_n  # noqa: F401  (lesson 13)
-from .blocks import items_shipped  # noqa: F401  (lesson 12)
-from .fm import fm_pairwise  # noqa: F401  (lesson 10)
+from .metrics import rmse                               # RMSE itself (any lesson)
+from .observed import observed_rmse                     # lesson 01: RMSE over the observed cells
+from .sgd import sgd_step                               # lesson 02: one SGD step
+from .spectrum import above_noise                       # lesson 03: singular values above the noise
+from .baseline_svd import baseline_biases, svd_predict  # lesson 04: biases, truncated SVD
+from .ridge import solve_user                           # lesson 05: one user's ridge solve
+from .ranking import ndcg_at_k                          # lesson 06: NDCG@k
+from .similarity import most_similar                    # lesson 07: nearest movies in the latent space
+from .coldstart import fold_in                          # lesson 08: a new user's fold-in
+from .bayes import posterior_draw                       # lesson 09: one Gibbs draw
+from .fm import fm_pairwise                             # lesson 10: the FM pairwise term in O(kn)
+from .bpr import bpr_step                               # lesson 11: one BPR step
+from .blocks import items_shipped                       # lesson 12: what blocked ALS ships
+from .demo import top_n                                 # lesson 13: a user's top n
 
-__all__ = ["sgd_step", "solve_user", "rmse", "compare", "TIMEOUT", "TOLERANCE"]
+__all__ = [
+    "rmse", "observed_rmse", "sgd_step", "solve_user", "above_noise", "baseline_biases", "svd_predict",
+    "ndcg_at_k", "most_similar", "fold_in", "posterior_draw", "fm_pairwise", "bpr_step",
+    "items_shipped", "top_n", "compare", "TIMEOUT", "TOLERANCE",
+]

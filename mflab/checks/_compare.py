@@ -42,6 +42,11 @@ def _mismatch(got, expected, name: str):
     if not np.isfinite(g).all():
         return f"{name} holds NaN or infinity; expected finite numbers", ""
     if not np.allclose(g, x, rtol=TOLERANCE, atol=TOLERANCE):
+        if g.ndim and np.asarray(got).dtype.kind in "biu" and np.asarray(expected).dtype.kind in "biu":
+            j = int(np.flatnonzero(~np.isclose(g.ravel(), x.ravel()))[0])  # indices or counts: where, not how far
+            at = j if g.ndim == 1 else tuple(int(i) for i in np.unravel_index(j, g.shape))
+            return (f"{name} differs from the expected value (first at position {at}: "
+                    f"expected {int(x.ravel()[j])}, got {int(g.ravel()[j])})"), ""
         return f"{name} differs from the expected value (largest difference {np.abs(g - x).max():.3g})", ""
     return None
 
@@ -88,8 +93,14 @@ def fmt(x, names=None) -> str:
         if names and len(names) == len(x) and len(names) > 1:
             return ",  ".join(f"{n} = {fmt(v)}" for n, v in zip(names, x))
         return "(" + ", ".join(fmt(v) for v in x) + ")"
-    if isinstance(x, (bool, int, float, np.floating, np.integer)):
+    if isinstance(x, (bool, int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
         return f"{round(float(x), 4):g}"
+    if isinstance(x, (np.ndarray, list, tuple)) and np.asarray(x).dtype.kind in "biu":
+        a = np.asarray(x)  # indices and counts read as whole numbers, not 6., 0., 7.
+        text = np.array2string(a, separator=", ", threshold=12).replace("\n", "\n" + " " * 14)
+        return f"{text} (shape {a.shape})" if a.ndim else text
     try:
         a = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
@@ -107,20 +118,42 @@ def _explains(slip, args, outcome: Outcome, results):
         wrong = slip(*args)
     except Exception as exc:  # noqa: BLE001
         return "raise" if outcome.kind == "raised" and outcome.error == type(exc).__name__ else None
-    if outcome.kind == "value" and judge(outcome.value, wrong, results) is None:
+    if outcome.kind == "value" and (judge(outcome.value, wrong, results) is None
+                                    or _same_with_nan(outcome.value, wrong, len(results))):
         return "value"
     return None
 
 
+def _same_with_nan(got, wrong, n_results) -> bool:
+    """``got`` equals the slip's ``wrong`` with NaN or infinity in the same places (a 0/0 mean for an
+    empty row is the commonest numpy slip, and a slip must be able to name it)."""
+    if got is None or (n_results > 1 and not (isinstance(got, (tuple, list)) and len(got) == n_results)):
+        return False
+    pairs = zip(got, wrong) if n_results > 1 else [(got, wrong)]
+    try:
+        arrays = [(np.asarray(g, dtype=float), np.asarray(w, dtype=float)) for g, w in pairs]
+    except (TypeError, ValueError):
+        return False
+    if any(g is None for g, _ in (zip(got, wrong) if n_results > 1 else [(got, wrong)])):
+        return False
+    return all(g.shape == w.shape and np.allclose(g, w, rtol=TOLERANCE, atol=TOLERANCE, equal_nan=True)
+               for g, w in arrays) and any(not np.isfinite(g).all() for g, _ in arrays)
+
+
 def _slip_hint(slips, failed, results):
     """The hint of the first slip that explains every failing case (matching at least one by
-    value), else of the first slip matching the first failing case by value, else None."""
-    for slip, hint in slips:
-        how = [_explains(slip, args, outcome, results) for args, outcome in failed]
+    value), else of the first slip that matches the first failing case and at least half of all
+    failing cases by value (a slip that agrees on one case by chance, as a small count easily
+    does, names nothing), else None."""
+    table = [(hint, [_explains(slip, args, outcome, results) for args, outcome in failed])
+             for slip, hint in slips]
+    for hint, how in table:
         if all(how) and "value" in how:
             return hint
-    args, outcome = failed[0]
-    return next((hint for slip, hint in slips if _explains(slip, args, outcome, results) == "value"), None)
+    for hint, how in table:
+        if how[0] == "value" and 2 * how.count("value") >= len(how):
+            return hint
+    return None
 
 
 def compare(name, cases, yours, reference, *, params, results, label, slips=(), timeout=None) -> bool:
@@ -140,7 +173,7 @@ def compare(name, cases, yours, reference, *, params, results, label, slips=(), 
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not np.isfinite(timeout) or timeout <= 0:
         raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
     timeout = float(timeout)
-    cases = [tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args) for args in cases]
+    cases = [tuple(_copy(a) for a in args) for args in cases]
     first, passed, failed = None, 0, []
     with contextlib.closing(run_cases(yours, cases, timeout)) as outcomes:  # ends the child on any exit
         for n, (args, outcome) in enumerate(zip(cases, outcomes), 1):
@@ -162,6 +195,16 @@ def compare(name, cases, yours, reference, *, params, results, label, slips=(), 
         print(f"  hint:     {hint}")
     print(f"{name}: {passed} of {len(cases)} cases agree; case {n} is the first to fail: {what}")
     return False
+
+
+def _copy(a):
+    """A private copy of a case's array that stays read-only when the case's was (as a fitted
+    model's arrays are), so a function that writes into its input fails here as it would there."""
+    if not isinstance(a, np.ndarray):
+        return a
+    b = a.copy()
+    b.flags.writeable = a.flags.writeable
+    return b
 
 
 def _report(n, args, outcome, reference, results, label, timeout, n_cases, failed) -> bool:

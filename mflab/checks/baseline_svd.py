@@ -161,6 +161,9 @@ SVD_SLIPS = (
     (lambda R, k: _svd_slip(R, k, truncate=False),
      "you kept every layer: the full SVD gives back the zero-filled residual, so every unrated "
      "cell gets the baseline. Keep the first k layers only"),
+    (lambda R, k: np.clip(_svd_slip(R, k), 1.0, 5.0),
+     "your prediction is clipped to the rating scale [1, 5]: return it unclipped (the lesson clips "
+     "only when it scores, with rmse(..., clip=True))"),
 )
 
 
@@ -185,7 +188,8 @@ def svd_predict(yours, *, timeout: float | None = None) -> bool:
     of ``E = R - (mu + b_u + b_i)`` with 0 in the unrated cells and the biases are the baseline's
     (users first, then items), as :func:`mflab.svd.fit` then ``predict_all()``. Named slips: the
     ratings zero-filled instead of the residual, the baseline not added back, mu without the
-    biases (or item biases without the user's), Sigma left out or square-rooted, the k smallest layers, ``Vt.T[:k]``, no truncation.
+    biases (or item biases without the user's), Sigma left out or square-rooted, the k smallest
+    layers, ``Vt.T[:k]``, no truncation, the result clipped to [1, 5].
     """
     cases = _matrix_cases(np.random.default_rng(5))
     return compare("svd_predict", cases, yours, _predict_reference, params=("R", "k"), results=("R_hat",),

@@ -81,6 +81,15 @@ SLIPS = (
      "(it vanishes only when m_P = 0)"),
     (_slip(A=lambda Z, y, m, Lam, beta: Lam + Z.T @ Z, b=lambda Z, y, m, Lam, beta: Z.T @ y + Lam @ m),
      "beta is missing: the ratings' terms are beta Z_u^T Z_u in A and beta Z_u^T y_u in b"),
+    (_slip(b=lambda Z, y, m, Lam, beta: beta * (Z.T @ y + Lam @ m)),
+     "beta multiplies the prior's term too: b = beta Z_u^T y_u + Lambda_P m_P, where only the ratings' "
+     "term carries beta (it cannot be factored out of both)"),
+    (_slip(b=lambda Z, y, m, Lam, beta: Z.T @ y + Lam @ m),
+     "beta is missing from the right-hand side: b = beta Z_u^T y_u + Lambda_P m_P, with the same beta as "
+     "in A = Lambda_P + beta Z_u^T Z_u"),
+    (_slip(A=lambda Z, y, m, Lam, beta: Lam + Z.T @ Z),
+     "beta is missing from A: the posterior precision is A = Lambda_P + beta Z_u^T Z_u, with the same beta "
+     "as in b = beta Z_u^T y_u + Lambda_P m_P"),
     (_slip(A=lambda Z, y, m, Lam, beta: Z.T @ Z + Lam / beta, b=lambda Z, y, m, Lam, beta: Z.T @ y + Lam @ m / beta),
      "the mean is right but the jitter is sqrt(beta) times what it should be: you divided A by beta (the ALS "
      "form Z_u^T Z_u + Lambda_P / beta). The mean does not change, but the covariance is the inverse of "
@@ -116,8 +125,9 @@ def posterior_draw(yours, *, timeout: float | None = None) -> bool:
 
     Named slips: the mean alone, L in place of L^T, the covariance in place of the precision
     (``mean + L eps``), another square root (``cholesky(inv(A)) @ eps``), the prior forgotten (in A, in
-    b, or both), beta forgotten, the ALS form ``Z^T Z + Lambda / beta`` (right mean, wrong spread), the
-    jitter alone, and ``Z_u Z_u^T`` in place of ``Z_u^T Z_u``.
+    b, or both), beta forgotten (in A, in b, or both) or put on the prior's term too, the ALS form
+    ``Z^T Z + Lambda / beta`` (right mean, wrong spread), the jitter alone, and ``Z_u Z_u^T`` in place
+    of ``Z_u^T Z_u``.
     """
     return compare("posterior_draw", cases(), yours, _reference,
                    params=("Z_u", "y_u", "m_P", "Lambda_P", "beta", "eps"), results=("x_u",),

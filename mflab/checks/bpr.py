@@ -56,6 +56,15 @@ SLIPS = (
     (lambda p, qi, qj, lr, reg: _reference(p, qi, qj, -lr, reg),
      "the step goes the wrong way: BPR climbs ln sigmoid(Delta) - reg/2 |.|^2, so each parameter "
      "moves by + lr times its gradient"),
+    (lambda p, qi, qj, lr, reg: _reference(p, qi, qj, lr, reg / 2),
+     "the penalty's gradient is halved: the penalty is reg/2 times the squared parameters, and the "
+     "derivative of reg/2 |p_u|^2 is reg p_u, so each step has - reg p_u (- reg q_i, - reg q_j)"),
+    (lambda p, qi, qj, lr, reg: _reference(p, qi, qj, lr, 2 * reg),
+     "the penalty's gradient is doubled: BPR's penalty is reg/2 times the squared parameters (the "
+     "ALS loss has no 1/2), so its derivative is reg p_u, not 2 reg p_u"),
+    (lambda p, qi, qj, lr, reg: _reference(p, qi, qj, lr, -reg),
+     "the penalty has the wrong sign: it pulls every parameter towards zero, so each step subtracts "
+     "lr reg times the parameter: p_u + lr (z (q_i - q_j) - reg p_u)"),
 )
 
 
@@ -66,7 +75,8 @@ def bpr_step(yours, *, timeout: float | None = None) -> bool:
     results must be too. The step is the module docstring's (``mflab.implicit.bpr.epoch`` without
     item biases). ``timeout``: seconds per case (default :data:`mflab.checks.TIMEOUT`). Named slips:
     the sign of q_j's step, sigmoid(Delta) for sigmoid(-Delta), the derivative of sigmoid itself,
-    no penalty, the new p_u used for the items, q_j missing from p_u's step, the wrong direction.
+    no penalty, the new p_u used for the items, q_j missing from p_u's step, the wrong direction,
+    the penalty's gradient halved, doubled or of the wrong sign.
     """
     rng = np.random.default_rng(11)
     cases = []

@@ -47,6 +47,22 @@ def _bias_first(Q_u, y_u, reg, reg_bias):
     return _solve(Q_u, y_u - b_u, np.full(Q_u.shape[1], reg)), b_u
 
 
+def _swapped(Q_u, y_u, reg, reg_bias):
+    return _split(_solve(_Z(Q_u), y_u, np.r_[reg, np.full(Q_u.shape[1], reg_bias)]))
+
+
+def _no_ridge(Q_u, y_u, reg, reg_bias):  # raises on a singular Z^T Z (fewer ratings than k + 1), as the student's would
+    return _split(_solve(_Z(Q_u), y_u, np.zeros(Q_u.shape[1] + 1)))
+
+
+def _no_ridge_lstsq(Q_u, y_u, reg, reg_bias):
+    return _split(np.linalg.lstsq(_Z(Q_u), y_u, rcond=None)[0])
+
+
+_NO_RIDGE = ("no ridge: the solve is (Z_u^T Z_u + D)^{-1} Z_u^T y_u with D = diag(reg_bias, reg, ..., reg); "
+             "without D a user with fewer ratings than k + 1 has no unique solution")
+
+
 def _count_scaled(Q_u, y_u, reg, reg_bias):
     return _reference(Q_u, y_u, reg * len(y_u), reg_bias * len(y_u))
 
@@ -66,6 +82,10 @@ SLIPS = (
                   "[b_u, p_u] = (Z_u^T Z_u + D)^{-1} Z_u^T y_u with Z_u = [1, Q_u]"),
     (_count_scaled, "your ridge is reg * n and reg_bias * n (the count scaling of an SGD model); here "
                     "reg and reg_bias are the plain lambdas: D = diag(reg_bias, reg, ..., reg)"),
+    (_swapped, "reg and reg_bias are swapped in D: reg_bias goes on the first diagonal entry (the ones "
+               "column, b_u), reg on the k factor columns"),
+    (_no_ridge, _NO_RIDGE),
+    (_no_ridge_lstsq, _NO_RIDGE),
     (lambda Q_u, y_u, reg, reg_bias: _reference(Q_u, y_u, reg, reg_bias)[::-1],
      "the two results are swapped: return p_u first, then b_u"),
     (_outer, "Z_u Z_u^T: you formed Z @ Z.T (n x n, one row per rating) where the normal equations have "
@@ -83,7 +103,8 @@ def fold_in(yours, *, timeout: float | None = None) -> bool:
 
     ``p_u`` is a 1-D array of length k, ``b_u`` a number. The reference is
     :func:`mflab.recommend.fold_in` with ``reg_scaling="none"``. Named slips: b_u charged reg, b_u
-    not charged, no b_u, b_u fitted before p_u, a count-scaled ridge, the results swapped, Z_u Z_u^T.
+    not charged, no b_u, b_u fitted before p_u, a count-scaled ridge, reg and reg_bias swapped, no ridge
+    at all, the results swapped, Z_u Z_u^T.
     """
     rng = np.random.default_rng(80)
     cases = [(rng.normal(0, 0.5, (n, k)), rng.normal(0, 1, n).round(2), reg, reg_bias)

@@ -33,6 +33,11 @@ def _rated_scored_zero(item_bias, Q, p_u, rated, n):
     return np.argsort(-scores, kind="stable")[:n]
 
 
+def _deleted(item_bias, Q, p_u, rated, n):  # positions in the shortened array, not item indices
+    scores = np.delete(item_bias + Q @ p_u, np.asarray(rated, dtype=int))
+    return np.argsort(-scores, kind="stable")[:n]
+
+
 def _removed_after(item_bias, Q, p_u, rated, n):  # the top n first, the rated ones then dropped
     top = np.argsort(-(item_bias + Q @ p_u), kind="stable")[:n]
     return top[~np.isin(top, rated)]
@@ -48,6 +53,9 @@ SLIPS = (
      "your list holds an item the user rated: leave the rated items out before taking the top n"),
     (_removed_after, "you took the top n and then removed the rated items, so fewer than n are left: "
                      "remove the rated items first, then take the top n"),
+    (_deleted, "you deleted the rated items from the scores, so every item after a deleted one moved up a "
+               "place: argsort then returns positions in the shortened array, not item indices. Give the "
+               "rated items a score of -np.inf instead"),
     (_rated_scored_zero, "you gave the rated items a score of 0, which still beats every negative score: "
                          "give them -np.inf, or drop them from the candidates"),
     (lambda b, Q, p, rated, n: np.argsort(b + Q @ p, kind="stable")[:n],
@@ -65,8 +73,11 @@ def top_n(yours, *, timeout: float | None = None) -> bool:
     user rated, ``n`` an int. The score of item i is ``b_i + p_u . q_i`` (``mu + b_u`` is the same
     for every item); ``items`` is a 1-D integer array of ``n`` indices, best first, none of them
     rated. The hidden cases have no ties. The reference is :func:`mflab.recommend.top_n` with the
-    rated items excluded. Named slips: p_u . q_i alone, b_i alone, rated items kept, rated items
-    removed after the cut, rated items scored 0, worst first, scores returned instead of items.
+    rated items excluded. ``item_bias`` and ``Q`` are read-only, as a fitted model's are, so a
+    function that writes into them fails here as it would on the model. Named slips: p_u . q_i
+    alone, b_i alone, rated items kept, rated items removed after the cut, rated items deleted from
+    the scores (indices shifted), rated items scored 0, worst first, scores returned instead of
+    items.
     """
     rng = np.random.default_rng(13)
     cases = []
@@ -78,6 +89,7 @@ def top_n(yours, *, timeout: float | None = None) -> bool:
         scores = item_bias + Q @ p_u
         best = np.argsort(-scores)
         rated = np.sort(rng.choice(best[: n + 2], n_rated, replace=False)).tolist()  # some in the top n
+        item_bias.flags.writeable = Q.flags.writeable = False  # read-only, as a fitted model's arrays are
         cases.append((item_bias, Q, p_u, rated, n))
     return compare("top_n", cases, yours, _reference, params=("item_bias", "Q", "p_u", "rated", "n"),
                    results=("items",),

@@ -19,12 +19,20 @@ def _errors(R, P, Q):
     return (R - P @ Q.T)[seen]
 
 
+def _over_every_cell_nan(R, P, Q):  # np.mean over all of R: the nan cells make the result nan
+    return float(np.sqrt(np.mean((R - P @ Q.T) ** 2)))
+
+
 def _empty_as_zero(R, P, Q):  # np.nan_to_num(R): every empty cell a rating of 0
     return float(np.sqrt(np.mean((np.nan_to_num(R) - P @ Q.T) ** 2)))
 
 
 def _over_all_cells(R, P, Q):  # the observed errors summed, divided by every cell
     return float(np.sqrt(np.sum(_errors(R, P, Q) ** 2) / R.size))
+
+
+def _over_users(R, P, Q):  # the observed errors summed, divided by len(R), the number of rows
+    return float(np.sqrt(np.sum(_errors(R, P, Q) ** 2) / len(R)))
 
 
 def _transposed(R, P, Q):  # raises unless R is square, as the student's code would
@@ -35,11 +43,16 @@ def _transposed(R, P, Q):  # raises unless R is square, as the student's code wo
 SLIPS = (
     (lambda R, P, Q: float(np.mean(_errors(R, P, Q) ** 2)),
      "that is the mean squared error (MSE): take its square root"),
+    (_over_every_cell_nan, "the mean ran over the empty (nan) cells too, and any arithmetic that touches a nan "
+                           "gives nan: keep the observed cells only, e.g. seen = ~np.isnan(R), then R[seen] "
+                           "against (P @ Q.T)[seen]"),
     (_empty_as_zero, "the empty cells were counted as ratings of 0 (np.nan_to_num, or a matrix filled "
                      "with 0): average over the observed cells only, e.g. seen = ~np.isnan(R), then "
                      "R[seen] against (P @ Q.T)[seen]"),
     (_over_all_cells, "you divided by every cell of R (R.size); divide by the number of observed "
                       "ratings, (~np.isnan(R)).sum()"),
+    (_over_users, "you divided by len(R), the number of users (rows of R); divide by the number of "
+                  "observed ratings, (~np.isnan(R)).sum()"),
     (lambda R, P, Q: float(np.mean(np.abs(_errors(R, P, Q)))),
      "that is the mean absolute error (MAE): square the errors, average them, then take the square root"),
     (lambda R, P, Q: float(np.sqrt(np.sum(_errors(R, P, Q) ** 2))),
@@ -57,8 +70,8 @@ def observed_rmse(yours, *, timeout: float | None = None) -> bool:
         RMSE = sqrt( (1 / |Omega|) sum_{(u,i) in Omega} (r_ui - p_u . q_i)^2 )
 
     One number. The reference is :func:`mflab.metrics.rmse` on the observed cells. Named slips: no
-    square root (the MSE), empty cells counted as 0, divided by every cell, the MAE, the root of the
-    sum, P and Q the wrong way round (Q P^T).
+    square root (the MSE), the mean over every cell (nan), empty cells counted as 0, divided by every cell or by the number of users,
+    the MAE, the root of the sum, P and Q the wrong way round (Q P^T).
     """
     rng = np.random.default_rng(1)
     cases = []

@@ -1,4 +1,4 @@
-"""Check of the ALS user step (lesson 04's exercise): ``checks.solve_user(my_solve_user)``."""
+"""Check of the ALS user step (lesson 05's exercise 2): ``checks.solve_user(my_solve_user)``."""
 from __future__ import annotations
 
 import numpy as np

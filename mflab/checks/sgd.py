@@ -32,6 +32,16 @@ def _penalty_doubled(r, p, q, lr, reg):  # 2 reg p from the gradient, the error 
     return p + lr * (e * q - 2 * reg * p), q + lr * (e * p - 2 * reg * q)
 
 
+def _penalty_sign(r, p, q, lr, reg):  # + reg p: the penalty pushing away from zero
+    e = r - p @ q
+    return p + lr * (e * q + reg * p), q + lr * (e * p + reg * q)
+
+
+def _error_reversed(r, p, q, lr, reg):  # e = p . q - r, with the rule written for e = r - p . q
+    e = p @ q - r
+    return p + lr * (e * q - reg * p), q + lr * (e * p - reg * q)
+
+
 SLIPS = (
     (_new_p, "q_new matches an update that uses the new p: compute both updates from the old p "
              "(keep p_new in its own variable until both are done)"),
@@ -53,6 +63,10 @@ SLIPS = (
      "the results match reg = 0: the -reg * p and -reg * q terms are missing"),
     (lambda r, p, q, lr, reg: _reference(r, p, q, -lr, reg),
      "the step goes the wrong way: the error is e = r - p . q, and the step adds lr * e * q"),
+    (_penalty_sign, "the penalty has the wrong sign: it pulls towards zero, so the step subtracts "
+                    "lr * reg * p: p + lr (e q - reg p)"),
+    (_error_reversed, "the error is the wrong way round: e = r - p . q (the rating minus the "
+                      "prediction), not p . q - r"),
 )
 
 
@@ -63,7 +77,7 @@ def sgd_step(yours, *, timeout: float | None = None) -> bool:
     ``p`` and ``q`` are 1-D arrays of length k; both results must be too. ``timeout``: seconds per
     case (default :data:`mflab.checks.TIMEOUT`). Named slips: q updated with the new p, the error
     recomputed, the factor 2 (a step twice or half as large, or 2 on one term), no penalty, the
-    wrong sign.
+    wrong sign of the step or of the penalty, the error as p . q - r.
     """
     rng = np.random.default_rng(2024)
     cases = [(float(rng.integers(1, 6)), rng.normal(0, 0.5, k), rng.normal(0, 0.5, k),

@@ -44,6 +44,12 @@ SLIPS = (
      "one of Q's rows, that row comes first with similarity 1; leave it out only when asked)"),
     (lambda Q, v, n: -np.sort(-_cosines(Q, v))[:n],
      "these are the similarities themselves: return the row indices, best first (np.argsort)"),
+    (lambda Q, v, n: np.argsort(_cosines(Q, v), kind="stable")[-n:],
+     "the right n rows in the wrong order (least similar of them first): put the most similar first, "
+     "e.g. np.argsort(-sims)[:n]"),
+    (lambda Q, v, n: np.argsort(-np.abs(_cosines(Q, v)), kind="stable")[:n],
+     "the order matches |cos|: a row pointing the opposite way (cosine near -1) is the least similar, "
+     "not one of the most; rank by the cosine itself"),
 )
 
 
@@ -54,7 +60,8 @@ def most_similar(yours, *, timeout: float | None = None) -> bool:
     integer array of length ``n``, the most similar first (``v`` may be one of Q's rows: it then
     comes first). The hidden cases have no zero rows and no ties. Named slips: the dot product
     without dividing by the lengths, columns normalised instead of rows, the least similar first,
-    Euclidean distance, the best match dropped, similarities returned instead of indices.
+    Euclidean distance, the best match dropped, similarities returned instead of indices, the right
+    rows least similar first, ranking by the absolute cosine.
     """
     rng = np.random.default_rng(70)
     cases = []

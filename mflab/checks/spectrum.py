@@ -37,6 +37,9 @@ def _the_values(R, s):
 
 
 SLIPS = (
+    (lambda R, s: min(R.shape),
+     "you counted every singular value (the rank of a noisy matrix, or len() of the comparison): "
+     "count only those above the edge, np.sum(values > edge)"),
     (_squared, "you compared squared singular values (the eigenvalues of R^T R or R R^T) with the edge: "
                "take their square roots, or use np.linalg.svd(R, compute_uv=False)"),
     (_with_edge(lambda s, m, n: s * np.sqrt(m + n)),
@@ -47,6 +50,9 @@ SLIPS = (
      "the edge grows with the noise: multiply sqrt(m) + sqrt(n) by the noise's standard deviation s"),
     (_with_edge(lambda s, m, n: s ** 2 * (np.sqrt(m) + np.sqrt(n))),
      "s is the noise's standard deviation, not its variance: the edge is s (sqrt(m) + sqrt(n)), not s**2 (...)"),
+    (lambda R, s: _count_above(_singular_values(R), R.std() * (np.sqrt(R.shape[0]) + np.sqrt(R.shape[1]))),
+     "you took the noise level from R.std(), which holds the signal too: the noise's standard deviation "
+     "is the s you are given"),
     (_the_values, "these are the singular values above the edge: return how many there are (one number)"),
 )
 
@@ -56,8 +62,9 @@ def above_noise(yours, *, timeout: float | None = None) -> bool:
 
     ``R`` is an m x n matrix (signal plus noise of standard deviation ``s``); the edge
     ``s (sqrt(m) + sqrt(n))`` is about the largest singular value of pure noise of that shape.
-    One whole number. Named slips: squared singular values (eigenvalues of R^T R), the edge as
-    s sqrt(m + n) or s sqrt(m n), without s, with s**2, the values returned instead of their count.
+    One whole number. Named slips: every value counted (the rank, or len of the comparison), squared
+    singular values (eigenvalues of R^T R), the edge as s sqrt(m + n) or s sqrt(m n), without s,
+    with s**2, s taken from R.std(), the values returned instead of their count.
     """
     rng = np.random.default_rng(33)
     cases = []
