@@ -144,7 +144,8 @@ def test_seed_0_of_the_alpha_grid_with_cg(data, val_ndcg, paper, alpha, ndcg_cg,
     fit_part = data["fit_part"]
     cg = implicit.als.fit(fit_part, 32, alpha=alpha, reg=0.01, epochs=15, seed=0)
     assert val_ndcg(cg) == pytest.approx(ndcg_cg, **RANK)
-    assert mean_scores(cg, data) == pytest.approx((watched, random), rel=1e-5)
+    # printed to 3 decimals; the random-cell mean moves 2.5e-5 (relative) under OpenBLAS's Haswell kernel
+    assert mean_scores(cg, data) == pytest.approx((watched, random), rel=2e-4)
     # section 5: CG's training loss after 15 sweeps against the exact solve's (same seed), printed
     # at one significant digit ("0.05%", "0.5%": "ten times further" at alpha 40)
     exact = paper if alpha == 40.0 else implicit.als.fit(fit_part, 32, alpha=alpha, reg=0.01, epochs=15,
