@@ -90,3 +90,9 @@ def assert_same_model(a, b):
         for name in ("P", "Q", "user_bias", "item_bias", "mu"):
             assert same_value(getattr(a.draws, name), getattr(b.draws, name)), f"draws.{name}"
     np.testing.assert_array_equal(a.predict_all(), b.predict_all())
+
+
+def printed(x, text):
+    """``x`` prints as ``text`` at ``text``'s number of decimals (half a unit, plus rounding slack)."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(x) - float(text)) <= 0.5 * 10 ** -decimals + 1e-12

@@ -10,14 +10,9 @@ import numpy as np
 import pytest
 
 import mflab
+from _reference import printed
 
 K_VAL = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30]
-
-
-def printed(x, text):
-    """``x`` prints as ``text`` at ``text``'s number of decimals (half a unit, plus rounding slack)."""
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return abs(float(x) - float(text)) <= 0.5 * 10 ** -decimals + 1e-12
 
 
 @pytest.fixture(scope="module")

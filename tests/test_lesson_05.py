@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 
 import mflab
+from _reference import printed
 
 PLAIN = dict(reg=0.1, epochs=60, biases=False)  # section 3's plain ALS, at lesson 04's k = 5
 REPAIRED = dict(reg=1.5, epochs=30, biases=True)  # section 4's choice, k = 3
 COUNT = dict(reg=0.15, biases=True, seed=0)  # section 5's one objective: lambda per rating
-
-
-def printed(x, text):
-    """``x`` prints as ``text`` at ``text``'s number of decimals (half a unit, plus rounding slack)."""
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return abs(float(x) - float(text)) <= 0.5 * 10 ** -decimals + 1e-12
 
 
 @pytest.fixture(scope="module")

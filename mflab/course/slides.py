@@ -94,7 +94,7 @@ td, th {{ padding: 4px 12px; text-align: left; }} td.n, th.n {{ text-align: righ
 <h1>mflab: lecture decks</h1>
 <p>One deck per lesson, built from the lessons. Arrow keys move, <kbd>S</kbd> opens the speaker view
 (the notes for each slide, the lesson's timings), <kbd>Esc</kbd> the overview. Everything works
-offline. The minutes are those each lesson states in its first cell, exercises not included.</p>
+offline. The minutes are those each lesson states in its first cell, exercises included.</p>
 <table>
 <thead><tr><th>Lesson</th><th class="n">Minutes</th><th class="n">Slides</th></tr></thead>
 <tbody>
